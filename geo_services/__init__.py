@@ -1,0 +1,1 @@
+"""Amanah: GIS-based field operations for municipalities (the Django project and its domain apps)."""

@@ -1,0 +1,1 @@
+"""Jurisdictions, districts and departments; point -> district lookup; geometry validation."""

@@ -1,0 +1,49 @@
+"""Parsing of raw request values into typed ones, once, at the edge.
+
+Below the edge, code trusts its arguments: a Point built here is finite, in range, (lon, lat)
+ordered and carries SRID 4326.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext as _
+
+from geo_services.core.errors import InvalidInput
+from geo_services.core.models import STORAGE_SRID
+
+
+def parse_float(raw: object, *, name: str) -> float:
+    """A finite number; rejects nan/inf, which float() would happily accept."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        raise InvalidInput(_("%(name)s is required.") % {"name": name}, code="missing_parameter")
+    if isinstance(raw, bool):
+        raise InvalidInput(_("%(name)s must be a number.") % {"name": name})
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            _("%(name)s must be a number, not %(value)r.") % {"name": name, "value": str(raw)[:50]}
+        ) from None
+    if not math.isfinite(value):
+        raise InvalidInput(_("%(name)s must be a finite number.") % {"name": name})
+    return value
+
+
+def parse_lat_lon(raw_lat: object, raw_lon: object) -> Point:
+    """A WGS84 point from latitude and longitude in degrees."""
+    lat = parse_float(raw_lat, name="lat")
+    lon = parse_float(raw_lon, name="lon")
+    if not -90.0 <= lat <= 90.0:
+        raise InvalidInput(
+            _("lat must be between -90 and 90 degrees, got %(value)s.") % {"value": lat},
+            code="out_of_range",
+        )
+    if not -180.0 <= lon <= 180.0:
+        raise InvalidInput(
+            _("lon must be between -180 and 180 degrees, got %(value)s.") % {"value": lon},
+            code="out_of_range",
+        )
+    return Point(lon, lat, srid=STORAGE_SRID)

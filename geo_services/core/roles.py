@@ -1,0 +1,30 @@
+"""The roles of the system, kept as Django groups (created by migration 0003)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    INSPECTOR = "inspector"
+    DISPATCHER = "dispatcher"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+    """The roles a user holds; a superuser holds the admin role whatever their groups."""
+    if not user.is_authenticated:
+        return set()
+    names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+    roles = {role for role in Role if role.value in names}
+    if getattr(user, "is_superuser", False):
+        roles.add(Role.ADMIN)
+    return roles
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+    return bool(roles_of(user) & set(roles))
