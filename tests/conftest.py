@@ -1,0 +1,81 @@
+"""Shared fixtures. Tests run against the project's real PostGIS (pytest-django's test database)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from geo_services.core.models import Jurisdiction
+from tests.factories import UserFactory
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Real boundary data shared beside the checkout (never copied into the repository).
+SHARED_GEO = REPO_ROOT.parent / "shared" / "data" / "geo"
+LIWA_FILE = SHARED_GEO / "amman_districts_liwa.geojson"
+DEMO_DISTRICTS_FILE = REPO_ROOT / "fixtures" / "geo" / "amman_gam_districts.geojson"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def amman(db: None) -> Jurisdiction:
+    """The demo jurisdiction: 22 approximate GAM districts and the departments."""
+    call_command("load_demo", "--no-users", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Jurisdiction.objects.get(code="amman")
+
+
+@pytest.fixture
+def liwa(db: None) -> Jurisdiction:
+    """The 9 national districts of Amman Governorate (OSM, ODbL), imported as `amman-liwa`."""
+    call_command(
+        "import_boundaries",
+        str(LIWA_FILE),
+        "--jurisdiction",
+        "amman-liwa",
+        "--name-field",
+        "name_en",
+        "--name-ar-field",
+        "name_ar",
+        "--population-field",
+        "population_2024",
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+        stderr=open("/dev/null", "w"),  # noqa: SIM115
+    )
+    return Jurisdiction.objects.get(code="amman-liwa")
+
+
+@pytest.fixture
+def user_with_role():
+    def make(role: str, **kwargs):
+        return UserFactory(roles=[role], **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (never Playwright's own browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium package is required for browser tests (make test installs it)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
