@@ -75,7 +75,7 @@ TEMPLATES = [
 
 # --- Database: the project's own PostGIS cluster unless DATABASE_URL says otherwise ---------------
 AMANAH_DB_PORT = env_int("AMANAH_DB_PORT", 54329)
-DATABASE_URL = env_str("DATABASE_URL", f"postgis://amanah@127.0.0.1:{AMANAH_DB_PORT}/amanah")
+DATABASE_URL = env_str("DATABASE_URL", "") or f"postgis://amanah@127.0.0.1:{AMANAH_DB_PORT}/amanah"
 # Public queries get a time limit so one heavy request cannot hold the database (MapIt does the same);
 # management commands that legitimately run longer lift it inside their own transaction.
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000)
