@@ -45,7 +45,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "geo_services.core.middleware.ArabicFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -181,7 +181,9 @@ LEAFLET_CONFIG = {
     "DEFAULT_ZOOM": 11,
     "MIN_ZOOM": 3,
     "MAX_ZOOM": 19,
-    "TILES": [("basemap", BASEMAP_TILE_URL, {"attribution": BASEMAP_ATTRIBUTION})] if BASEMAP_TILE_URL else [],
+    "TILES": [("basemap", BASEMAP_TILE_URL, {"attribution": BASEMAP_ATTRIBUTION})]
+    if BASEMAP_TILE_URL
+    else [],
     "RESET_VIEW": False,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,7 +64,7 @@ def liwa(db: None) -> Jurisdiction:
 @pytest.fixture
 def user_with_role():
     def make(role: str, **kwargs):
-        return UserFactory(roles=[role], **kwargs)
+        return UserFactory.create(roles=[role], **kwargs)
 
     return make
 
@@ -73,6 +74,9 @@ def browser() -> Iterator[object]:
     """Debian's chromium driven by Playwright (never Playwright's own browser download)."""
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread, which Django's async-safety
+    # check mistakes for async code; the tests' database calls are in fact synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     executable = shutil.which("chromium")
     assert executable, "Debian's chromium package is required for browser tests (make test installs it)"
     with sync_playwright() as playwright:

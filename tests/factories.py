@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from geo_services.core.models import Department, District, Jurisdiction
@@ -12,7 +12,7 @@ from geo_services.core.models import Department, District, Jurisdiction
 TEST_PASSWORD = "correct horse battery staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[AbstractUser]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -22,13 +22,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def roles(self, create, extracted, **kwargs):
+    def roles(user: AbstractUser, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
         for role in extracted or []:
-            self.groups.add(Group.objects.get(name=role))
-        self.save()
+            user.groups.add(Group.objects.get(name=role))
+        user.save()
 
 
-class JurisdictionFactory(factory.django.DjangoModelFactory):
+class JurisdictionFactory(factory.django.DjangoModelFactory[Jurisdiction]):
     class Meta:
         model = Jurisdiction
         django_get_or_create = ("code",)
@@ -50,7 +50,7 @@ def square(min_lon: float, min_lat: float, size: float) -> MultiPolygon:
     return MultiPolygon(Polygon(ring), srid=4326)
 
 
-class DistrictFactory(factory.django.DjangoModelFactory):
+class DistrictFactory(factory.django.DjangoModelFactory[District]):
     class Meta:
         model = District
 
@@ -62,7 +62,7 @@ class DistrictFactory(factory.django.DjangoModelFactory):
     geom = factory.LazyFunction(lambda: square(46.6, 24.6, 0.1))
 
 
-class DepartmentFactory(factory.django.DjangoModelFactory):
+class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
     class Meta:
         model = Department
 

@@ -89,7 +89,8 @@ def _population(raw: object, *, row: int) -> int | None:
         ) from None
     if not math.isfinite(value) or value < 0 or value != int(value):
         raise ImportProblem(
-            _("Feature %(row)d: population %(value)r is not a whole number of people.") % {"row": row, "value": raw}
+            _("Feature %(row)d: population %(value)r is not a whole number of people.")
+            % {"row": row, "value": raw}
         )
     return int(value)
 
@@ -110,7 +111,9 @@ def read_boundaries(
         raise ImportProblem(_("File not found: %(path)s") % {"path": path}, code="file_not_found")
     if path.suffix.lower() not in READABLE_SUFFIXES:
         raise ImportProblem(
-            _("Cannot read %(name)s: use GeoJSON (.geojson/.json), GeoPackage (.gpkg) or a zipped Shapefile (.zip).")
+            _(
+                "Cannot read %(name)s: use GeoJSON (.geojson/.json), GeoPackage (.gpkg) or a zipped Shapefile (.zip)."
+            )
             % {"name": path.name},
             code="unsupported_format",
         )
@@ -118,7 +121,8 @@ def read_boundaries(
         frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # pyogrio raises several DataSource/DataLayer errors with GDAL's text
         raise ImportProblem(
-            _("Cannot read %(name)s: %(reason)s") % {"name": path.name, "reason": str(exc).splitlines()[0][:300]},
+            _("Cannot read %(name)s: %(reason)s")
+            % {"name": path.name, "reason": str(exc).splitlines()[0][:300]},
             code="unreadable_file",
         ) from None
 
@@ -171,7 +175,8 @@ def read_boundaries(
         polygonal, note = _repaired(geometry)
         if polygonal is None:
             problems.append(
-                _("Feature %(label)s is a %(type)s, not a polygon.") % {"label": label, "type": geometry.geom_type}
+                _("Feature %(label)s is a %(type)s, not a polygon.")
+                % {"label": label, "type": geometry.geom_type}
             )
             continue
         raw_code = str(values.get(code_field) or "").strip() if code_field else ""

@@ -12,8 +12,8 @@ import zoneinfo
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import IsValid
 from django.core.exceptions import ValidationError
-from django.db.models import Func, IntegerField, Q
 from django.db.models import BooleanField as _Bool
+from django.db.models import Func, IntegerField, Q
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 

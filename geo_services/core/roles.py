@@ -1,4 +1,4 @@
-"""The roles of the system, kept as Django groups (created by migration 0003)."""
+"""The roles of the system, kept as Django groups (created after every migrate)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
     """The roles a user holds; a superuser holds the admin role whatever their groups."""
     if not user.is_authenticated:
         return set()
-    names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+    names = set(user.groups.values_list("name", flat=True))
     roles = {role for role in Role if role.value in names}
     if getattr(user, "is_superuser", False):
         roles.add(Role.ADMIN)
@@ -28,3 +28,11 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
 
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     return bool(roles_of(user) & set(roles))
+
+
+def ensure_role_groups(**kwargs: object) -> None:
+    """Create the role groups that are missing (run after migrate)."""
+    from django.contrib.auth.models import Group
+
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)

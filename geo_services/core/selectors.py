@@ -18,7 +18,8 @@ def jurisdiction_by_code(code: str) -> Jurisdiction:
     except Jurisdiction.DoesNotExist:
         known = ", ".join(Jurisdiction.objects.values_list("code", flat=True)) or "-"
         raise InvalidInput(
-            _("Unknown jurisdiction %(code)r. Known jurisdictions: %(known)s.") % {"code": code, "known": known},
+            _("Unknown jurisdiction %(code)r. Known jurisdictions: %(known)s.")
+            % {"code": code, "known": known},
             code="unknown_jurisdiction",
         ) from None
 
@@ -98,7 +99,9 @@ def districts_feature_collection(*, jurisdiction: Jurisdiction | None = None) ->
     One statement with json_agg: no per-feature Python serialisation.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_FEATURE_COLLECTION_SQL, {"jurisdiction_id": jurisdiction.pk if jurisdiction else None})
+        cursor.execute(
+            _FEATURE_COLLECTION_SQL, {"jurisdiction_id": jurisdiction.pk if jurisdiction else None}
+        )
         (document,) = cursor.fetchone()
     return document.encode()
 

@@ -37,7 +37,9 @@ class ImportReport:
             "repaired": len(self.repaired),
         }
         if self.not_in_file:
-            text += _(", %(count)d in the database but not in the file (kept)") % {"count": len(self.not_in_file)}
+            text += _(", %(count)d in the database but not in the file (kept)") % {
+                "count": len(self.not_in_file)
+            }
         if self.dry_run:
             text += _(" (dry run: nothing was written)")
         return text
@@ -47,7 +49,9 @@ class _DryRunRollback(Exception):
     pass
 
 
-def ensure_jurisdiction(*, code: str, name_ar: str, name_en: str, time_zone: str) -> tuple[Jurisdiction, bool]:
+def ensure_jurisdiction(
+    *, code: str, name_ar: str, name_en: str, time_zone: str
+) -> tuple[Jurisdiction, bool]:
     """The jurisdiction with this code, created with the given names and zone if it is new."""
     validate_time_zone(time_zone)
     return Jurisdiction.objects.get_or_create(
@@ -55,7 +59,9 @@ def ensure_jurisdiction(*, code: str, name_ar: str, name_en: str, time_zone: str
     )
 
 
-def _district_changes(district: District, record: BoundaryRecord, geometry: GEOSGeometry) -> dict[str, object]:
+def _district_changes(
+    district: District, record: BoundaryRecord, geometry: GEOSGeometry
+) -> dict[str, object]:
     changes: dict[str, object] = {}
     for attribute in ("name_en", "name_ar", "population"):
         if getattr(district, attribute) != getattr(record, attribute):

@@ -46,7 +46,7 @@ def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
 @pytest.mark.django_db
 class TestTokenAuthentication:
     def test_token_for_valid_credentials_opens_authenticated_endpoints(self, api_client):
-        UserFactory(username="rana", roles=[Role.DISPATCHER])
+        UserFactory.create(username="rana", roles=[Role.DISPATCHER])
         response = api_client.post(TOKEN_URL, {"username": "rana", "password": TEST_PASSWORD}, format="json")
         assert response.status_code == 200
         token = response.json()["token"]
@@ -59,13 +59,13 @@ class TestTokenAuthentication:
         assert me.json() == {"username": "rana", "roles": ["dispatcher"]}
 
     def test_same_user_gets_the_same_token(self, api_client):
-        UserFactory(username="rana")
+        UserFactory.create(username="rana")
         credentials = {"username": "rana", "password": TEST_PASSWORD}
         first = api_client.post(TOKEN_URL, credentials, format="json").json()["token"]
         assert api_client.post(TOKEN_URL, credentials, format="json").json()["token"] == first
 
     def test_wrong_password_is_400_without_a_token(self, api_client):
-        UserFactory(username="rana")
+        UserFactory.create(username="rana")
         response = api_client.post(TOKEN_URL, {"username": "rana", "password": "wrong"}, format="json")
         assert response.status_code == 400
         assert "token" not in response.json()
@@ -100,7 +100,7 @@ def test_roles_exist_as_groups():
 
 @pytest.mark.django_db
 def test_superuser_has_the_admin_role(api_client):
-    admin = UserFactory(username="boss", is_superuser=True, is_staff=True)
+    admin = UserFactory.create(username="boss", is_superuser=True, is_staff=True)
     api_client.force_authenticate(admin)
     assert api_client.get(ME_URL).json()["roles"] == ["admin"]
 
@@ -112,7 +112,12 @@ class TestSchemaAndDocs:
         assert response.status_code == 200
         schema = json.loads(response.content)
         assert schema["openapi"].startswith("3.")
-        for path in ("/api/v1/districts/", "/api/v1/districts/lookup/", "/api/v1/auth/token/", "/api/v1/auth/me/"):
+        for path in (
+            "/api/v1/districts/",
+            "/api/v1/districts/lookup/",
+            "/api/v1/auth/token/",
+            "/api/v1/auth/me/",
+        ):
             assert path in schema["paths"], path
         lookup_params = {p["name"] for p in schema["paths"]["/api/v1/districts/lookup/"]["get"]["parameters"]}
         assert lookup_params == {"lat", "lon", "jurisdiction"}
@@ -157,7 +162,7 @@ class TestDistrictList:
     def test_empty_jurisdiction_gives_an_empty_collection(self, client):
         from tests.factories import JurisdictionFactory
 
-        JurisdictionFactory(code="riyadh")
+        JurisdictionFactory.create(code="riyadh")
         collection = json.loads(client.get("/api/v1/districts/", {"jurisdiction": "riyadh"}).content)
         assert collection == {"type": "FeatureCollection", "features": []}
 

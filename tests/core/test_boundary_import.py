@@ -63,7 +63,9 @@ class TestRealFile:
         output = run_import(LIWA_FILE, "--jurisdiction", "amman-liwa", *LIWA_ARGS)
         assert "9 created" in output
         jurisdiction = Jurisdiction.objects.get(code="amman-liwa")
-        source = {f["properties"]["name_en"]: f["properties"] for f in json.loads(LIWA_FILE.read_text())["features"]}
+        source = {
+            f["properties"]["name_en"]: f["properties"] for f in json.loads(LIWA_FILE.read_text())["features"]
+        }
         districts = District.objects.filter(jurisdiction=jurisdiction)
         assert districts.count() == 9
         for district in districts:
@@ -132,7 +134,9 @@ class TestRealFile:
 class TestRepairAndRejection:
     def test_self_intersecting_polygon_is_repaired_and_reported(self, tmp_path):
         path = write_geojson(tmp_path / "bowtie.geojson", [feature("Bow Tie", BOW_TIE)])
-        output = run_import(path, "--jurisdiction", "riyadh", "--name-field", "name", "--time-zone", "Asia/Riyadh")
+        output = run_import(
+            path, "--jurisdiction", "riyadh", "--name-field", "name", "--time-zone", "Asia/Riyadh"
+        )
         assert "Repaired bow-tie: Self-intersection" in output
         district = District.objects.get(code="bow-tie")
         assert district.geom.valid
@@ -177,7 +181,8 @@ class TestRepairAndRejection:
 
     def test_code_field_is_used_when_given(self, tmp_path):
         path = write_geojson(
-            tmp_path / "codes.geojson", [feature("Olaya", SQUARE_A, ref="R-01"), feature("Malaz", SQUARE_B, ref="R-02")]
+            tmp_path / "codes.geojson",
+            [feature("Olaya", SQUARE_A, ref="R-01"), feature("Malaz", SQUARE_B, ref="R-02")],
         )
         run_import(path, "--jurisdiction", "riyadh", "--name-field", "name", "--code-field", "ref")
         assert sorted(District.objects.values_list("code", flat=True)) == ["r-01", "r-02"]
@@ -199,7 +204,9 @@ class TestClearErrors:
         with pytest.raises(CommandError, match=r"'nom' is not a field .* Its fields are: .*name_en"):
             run_import(LIWA_FILE, "--jurisdiction", "x", "--name-field", "nom")
         with pytest.raises(CommandError, match="--population-field 'people' is not a field"):
-            run_import(LIWA_FILE, "--jurisdiction", "x", "--name-field", "name_en", "--population-field", "people")
+            run_import(
+                LIWA_FILE, "--jurisdiction", "x", "--name-field", "name_en", "--population-field", "people"
+            )
 
     def test_file_with_no_polygons(self, tmp_path):
         path = write_geojson(tmp_path / "points.geojson", [feature("Spot", [46.6, 24.6], "Point")])
@@ -209,12 +216,12 @@ class TestClearErrors:
     def test_not_a_geodata_file(self, tmp_path):
         path = tmp_path / "notes.geojson"
         path.write_text("this is not json")
-        with pytest.raises(CommandError, match="Cannot read notes.geojson"):
+        with pytest.raises(CommandError, match=r"Cannot read notes\.geojson"):
             run_import(path, "--jurisdiction", "x", "--name-field", "name")
 
     def test_bad_population_value(self, tmp_path):
         path = write_geojson(tmp_path / "pop.geojson", [feature("A", SQUARE_A, people="many")])
-        with pytest.raises(CommandError, match="population 'many' is not a number"):
+        with pytest.raises(CommandError, match=r"population 'many' is not a number"):
             run_import(path, "--jurisdiction", "x", "--name-field", "name", "--population-field", "people")
 
     def test_unknown_time_zone_for_a_new_jurisdiction(self, tmp_path):
@@ -227,7 +234,9 @@ class TestClearErrors:
 @pytest.mark.django_db
 def test_messages_are_arabic_by_default(tmp_path):
     with pytest.raises(CommandError, match="الملف غير موجود"):
-        call_command("import_boundaries", str(tmp_path / "nope.geojson"), "--jurisdiction", "x", "--name-field", "n")
+        call_command(
+            "import_boundaries", str(tmp_path / "nope.geojson"), "--jurisdiction", "x", "--name-field", "n"
+        )
 
 
 @pytest.mark.django_db

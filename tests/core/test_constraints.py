@@ -23,53 +23,62 @@ def raw_insert(jurisdiction_id: int, code: str, wkt: str, srid: int = 4326) -> N
 @pytest.mark.django_db
 class TestDistrictGeometry:
     def test_valid_geometry_is_accepted(self):
-        jurisdiction = JurisdictionFactory()
+        jurisdiction = JurisdictionFactory.create()
         raw_insert(jurisdiction.pk, "ok", GOOD)
 
     def test_self_intersecting_geometry_is_refused(self):
-        jurisdiction = JurisdictionFactory()
+        jurisdiction = JurisdictionFactory.create()
         with pytest.raises(IntegrityError, match="core_district_geom_valid"):
             raw_insert(jurisdiction.pk, "bow-tie", BOW_TIE)
 
     def test_empty_geometry_is_refused(self):
-        jurisdiction = JurisdictionFactory()
+        jurisdiction = JurisdictionFactory.create()
         with pytest.raises(IntegrityError, match="core_district_geom_not_empty"):
             raw_insert(jurisdiction.pk, "empty", "MULTIPOLYGON EMPTY")
 
     def test_other_srid_is_refused(self):
-        jurisdiction = JurisdictionFactory()
+        jurisdiction = JurisdictionFactory.create()
         with pytest.raises(DatabaseError, match="SRID"):
             raw_insert(jurisdiction.pk, "mercator", GOOD, 3857)
 
     def test_update_to_invalid_geometry_is_refused(self):
-        district = DistrictFactory()
-        with pytest.raises(IntegrityError, match="core_district_geom_valid"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE core_district SET geom = ST_GeomFromText(%s, 4326) WHERE id = %s", [BOW_TIE, district.pk]
-                )
+        district = DistrictFactory.create()
+        with (
+            pytest.raises(IntegrityError, match="core_district_geom_valid"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "UPDATE core_district SET geom = ST_GeomFromText(%s, 4326) WHERE id = %s",
+                [BOW_TIE, district.pk],
+            )
 
     def test_code_is_unique_within_a_jurisdiction(self):
-        jurisdiction = JurisdictionFactory()
+        jurisdiction = JurisdictionFactory.create()
         raw_insert(jurisdiction.pk, "same", GOOD)
         with pytest.raises(IntegrityError, match="core_district_unique_code"):
             raw_insert(jurisdiction.pk, "same", GOOD)
-        raw_insert(JurisdictionFactory().pk, "same", GOOD)
+        raw_insert(JurisdictionFactory.create().pk, "same", GOOD)
 
     def test_invalid_jurisdiction_boundary_is_refused(self):
-        jurisdiction = JurisdictionFactory()
-        with pytest.raises(IntegrityError, match="core_jurisdiction_boundary_valid"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE core_jurisdiction SET boundary = ST_GeomFromText(%s, 4326) WHERE id = %s",
-                    [BOW_TIE, jurisdiction.pk],
-                )
+        jurisdiction = JurisdictionFactory.create()
+        with (
+            pytest.raises(IntegrityError, match="core_jurisdiction_boundary_valid"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "UPDATE core_jurisdiction SET boundary = ST_GeomFromText(%s, 4326) WHERE id = %s",
+                [BOW_TIE, jurisdiction.pk],
+            )
 
     def test_model_validation_reports_the_constraint_message(self):
         from django.contrib.gis.geos import GEOSGeometry
         from django.core.exceptions import ValidationError
 
-        district = DistrictFactory.build(jurisdiction=JurisdictionFactory(), geom=GEOSGeometry(BOW_TIE, srid=4326))
+        district = DistrictFactory.build(
+            jurisdiction=JurisdictionFactory.create(), geom=GEOSGeometry(BOW_TIE, srid=4326)
+        )
         with pytest.raises(ValidationError) as caught:
             district.full_clean()
         assert "not a valid geometry" in str(caught.value) or "ليس شكلًا هندسيًا صالحًا" in str(caught.value)
@@ -83,7 +92,7 @@ class TestDistrictPartsTrigger:
             return cursor.fetchone()[0]
 
     def test_raw_insert_update_and_delete_keep_parts_in_step(self):
-        jurisdiction = JurisdictionFactory()
+        jurisdiction = JurisdictionFactory.create()
         raw_insert(jurisdiction.pk, "raw", GOOD)
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM core_district WHERE code = 'raw'")

@@ -144,7 +144,9 @@ class TestRealBoundaries:
             assert response.json()["code"] == slugify(feature["properties"]["name_en"])
             assert response.json()["name_ar"] == feature["properties"]["name_ar"]
         populations = dict(liwa.districts.values_list("name_en", "population"))
-        assert populations == {f["properties"]["name_en"]: f["properties"]["population_2024"] for f in features}
+        assert populations == {
+            f["properties"]["name_en"]: f["properties"]["population_2024"] for f in features
+        }
 
     def test_known_places(self, liwa, api_client):
         places = {
@@ -223,5 +225,9 @@ def test_service_function_is_the_same_rule(amman):
     match = district_for_point(parse_lat_lon("32.02", "35.84"), jurisdiction=amman)
     assert match.district.code == "sweileh"
     assert shapely.Point(35.84, 32.02).within(
-        shape(next(f for f in _features(DEMO_DISTRICTS_FILE) if f["properties"]["code"] == "sweileh")["geometry"])
+        shape(
+            next(f for f in _features(DEMO_DISTRICTS_FILE) if f["properties"]["code"] == "sweileh")[
+                "geometry"
+            ]
+        )
     )

@@ -16,11 +16,25 @@ from geo_services.core.models import Department, District, Jurisdiction
 from tests.conftest import REPO_ROOT
 
 
-def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "geo_services.settings", **env}
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", code], cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+def clean_environment(**env: str) -> dict[str, str]:
+    # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for this process only; a deployment never has it.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**inherited, "DJANGO_SETTINGS_MODULE": "geo_services.settings", **env}
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        env=clean_environment(**env),
+        capture_output=True,
+        text=True,
+        check=False,
     )
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run("-c", code, **env)
 
 
 PRODUCTION = {
@@ -33,27 +47,13 @@ PRODUCTION = {
 
 
 def test_check_deploy_is_clean_with_production_values():
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO_ROOT,
-        env={**os.environ, **PRODUCTION},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_check_deploy_complains_without_https():
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO_ROOT,
-        env={**os.environ, **PRODUCTION, "HTTPS": "0"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "HTTPS": "0"})
     assert result.returncode != 0
     assert "security.W008" in result.stdout + result.stderr  # SECURE_SSL_REDIRECT
 

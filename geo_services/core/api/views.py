@@ -57,8 +57,12 @@ class DistrictLookupView(APIView):
     @extend_schema(
         operation_id="district_lookup",
         parameters=[
-            OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True, description="Latitude, WGS84 degrees."),
-            OpenApiParameter("lon", OpenApiTypes.DOUBLE, required=True, description="Longitude, WGS84 degrees."),
+            OpenApiParameter(
+                "lat", OpenApiTypes.DOUBLE, required=True, description="Latitude, WGS84 degrees."
+            ),
+            OpenApiParameter(
+                "lon", OpenApiTypes.DOUBLE, required=True, description="Longitude, WGS84 degrees."
+            ),
             _JURISDICTION_PARAM,
         ],
         responses={
@@ -115,5 +119,8 @@ class CurrentUserView(APIView):
     @extend_schema(operation_id="current_user", responses={200: CurrentUserSerializer})
     def get(self, request: Request) -> Response:
         return Response(
-            {"username": request.user.get_username(), "roles": sorted(r.value for r in roles_of(request.user))}
+            {
+                "username": request.user.get_username(),
+                "roles": sorted(r.value for r in roles_of(request.user)),
+            }
         )

@@ -26,13 +26,17 @@ class Command(BaseCommand):
         parser.add_argument("--jurisdiction", required=True, help="jurisdiction code, created if new")
         parser.add_argument("--name-field", required=True, help="field holding the district name (English)")
         parser.add_argument("--name-ar-field", help="field holding the Arabic name (default: the name field)")
-        parser.add_argument("--code-field", help="field holding a stable code (default: derived from the name)")
+        parser.add_argument(
+            "--code-field", help="field holding a stable code (default: derived from the name)"
+        )
         parser.add_argument("--population-field", help="field holding the population")
         parser.add_argument("--layer", help="layer name inside a GeoPackage or multi-layer file")
         parser.add_argument("--jurisdiction-name-en", help="English name for a new jurisdiction")
         parser.add_argument("--jurisdiction-name-ar", help="Arabic name for a new jurisdiction")
         parser.add_argument(
-            "--time-zone", default=settings.TIME_ZONE, help="IANA time zone for a new jurisdiction (default: %(default)s)"
+            "--time-zone",
+            default=settings.TIME_ZONE,
+            help="IANA time zone for a new jurisdiction (default: %(default)s)",
         )
         parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
 
@@ -57,7 +61,9 @@ class Command(BaseCommand):
                 jurisdiction_name_ar=options["jurisdiction_name_ar"],
                 time_zone=options["time_zone"],
                 dry_run=options["dry_run"],
-                progress=lambda records: tqdm(records, desc="districts", unit="district", file=self.stderr._out),
+                progress=lambda records: tqdm(
+                    records, desc="districts", unit="district", file=self.stderr._out
+                ),
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
