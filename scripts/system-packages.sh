@@ -6,7 +6,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 mode="${1:-run}"
-packages=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 gettext python3-venv ca-certificates)
+packages=(gdal-bin libgdal32 gettext python3-venv ca-certificates postgresql-client)
+# With DATABASE_URL the database lives elsewhere: no local server is needed.
+if [ -z "${DATABASE_URL:-}" ]; then
+    packages+=(postgresql-15 postgresql-15-postgis-3)
+fi
 if [ "$mode" = test ]; then
     packages+=(chromium fonts-noto-core)
 fi
