@@ -45,12 +45,12 @@ db:
 migrate:
 	$(MANAGE) compilemessages --ignore=.venv -v 0
 	$(MANAGE) migrate --no-input -v 1
+	$(MANAGE) collectstatic --no-input -v 0
 
 demo:
 	$(MANAGE) load_demo
 
 serve:
-	$(MANAGE) collectstatic --no-input -v 0
 	$(VENV)/bin/gunicorn geo_services.wsgi:application --bind $(HOST):$(PORT) --workers 3 \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1
 

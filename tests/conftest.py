@@ -15,8 +15,9 @@ from geo_services.core.models import Jurisdiction
 from tests.factories import UserFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Real boundary data shared beside the checkout (never copied into the repository).
-SHARED_GEO = REPO_ROOT.parent / "shared" / "data" / "geo"
+# Real boundary data shared beside the checkout (never copied into the repository);
+# AMANAH_SHARED_GEO points elsewhere, e.g. for a clone outside the usual layout.
+SHARED_GEO = Path(os.environ.get("AMANAH_SHARED_GEO", REPO_ROOT.parent / "shared" / "data" / "geo"))
 LIWA_FILE = SHARED_GEO / "amman_districts_liwa.geojson"
 DEMO_DISTRICTS_FILE = REPO_ROOT / "fixtures" / "geo" / "amman_gam_districts.geojson"
 
@@ -44,6 +45,7 @@ def amman(db: None) -> Jurisdiction:
 @pytest.fixture
 def liwa(db: None) -> Jurisdiction:
     """The 9 national districts of Amman Governorate (OSM, ODbL), imported as `amman-liwa`."""
+    assert LIWA_FILE.exists(), f"{LIWA_FILE} is missing: the shared data folder must sit beside the checkout"
     call_command(
         "import_boundaries",
         str(LIWA_FILE),

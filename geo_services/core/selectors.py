@@ -9,12 +9,13 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from geo_services.core.errors import InvalidInput, OutsideDistricts
-from geo_services.core.models import District, Jurisdiction
+from geo_services.core.models import Jurisdiction
 
 
 def jurisdiction_by_code(code: str) -> Jurisdiction:
     try:
-        return Jurisdiction.objects.get(code=code)
+        # The boundary can hold thousands of vertices; callers that need it load it themselves.
+        return Jurisdiction.objects.defer("boundary").get(code=code)
     except Jurisdiction.DoesNotExist:
         known = ", ".join(Jurisdiction.objects.values_list("code", flat=True)) or "-"
         raise InvalidInput(
@@ -24,51 +25,93 @@ def jurisdiction_by_code(code: str) -> Jurisdiction:
         ) from None
 
 
-def districts_covering_point(point: Point, *, jurisdiction: Jurisdiction | None = None) -> list[District]:
+@dataclass(frozen=True)
+class DistrictRef:
+    """A district as a lookup answers it: ids, codes and names, never the (large) shapes."""
+
+    id: int
+    code: str
+    name_ar: str
+    name_en: str
+    jurisdiction_id: int
+    jurisdiction_code: str
+    jurisdiction_name_ar: str
+    jurisdiction_name_en: str
+    time_zone: str
+
+
+# Hand-written because this is the hottest read of the system (every report, every venue search):
+# the ORM's query building costs about 0.8 ms per call, four times the query itself (see
+# docs/benchmarks.md). Parameterised; the two variants are fixed strings.
+_COVERING_SQL = """
+    SELECT d.id, d.code, d.name_ar, d.name_en, j.id, j.code, j.name_ar, j.name_en, j.time_zone
+    FROM core_district d
+    JOIN core_jurisdiction j ON j.id = d.jurisdiction_id
+    WHERE d.id IN (
+        SELECT p.district_id FROM core_districtpart p
+        WHERE ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+    )
+    {jurisdiction_filter}
+    ORDER BY j.code, d.code
+"""
+COVERING_DISTRICTS_SQL = _COVERING_SQL.format(jurisdiction_filter="")
+COVERING_DISTRICTS_IN_JURISDICTION_SQL = _COVERING_SQL.format(jurisdiction_filter="AND j.code = %(code)s")
+
+
+def covering_districts_query(
+    point: Point, *, jurisdiction_code: str | None = None
+) -> tuple[str, dict[str, object]]:
+    """The SQL and parameters of the covering-districts lookup (exposed for EXPLAIN in tests)."""
+    params: dict[str, object] = {"lon": point.x, "lat": point.y}
+    if jurisdiction_code is None:
+        return COVERING_DISTRICTS_SQL, params
+    return COVERING_DISTRICTS_IN_JURISDICTION_SQL, {**params, "code": jurisdiction_code}
+
+
+def districts_covering_point(point: Point, *, jurisdiction_code: str | None = None) -> list[DistrictRef]:
     """Every district whose boundary covers the point, in the tie-break order.
 
-    Tests the subdivided parts (GiST-indexed, few vertices each) rather than whole districts.
+    Tests the subdivided parts (GiST-indexed, few vertices each) rather than whole districts, and
     `covers` rather than `contains`, so a point exactly on a border or vertex is found too.
-    Usually one district; two or more only on a shared border.
+    Usually one district; two or more only on a shared border. One query.
     """
-    queryset = (
-        District.objects.filter(parts__geom__covers=point)
-        .select_related("jurisdiction")
-        .order_by("jurisdiction__code", "code")
-        .distinct()
-    )
-    if jurisdiction is not None:
-        queryset = queryset.filter(jurisdiction=jurisdiction)
-    return list(queryset)
+    sql, params = covering_districts_query(point, jurisdiction_code=jurisdiction_code)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [DistrictRef(*row) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
 class DistrictMatch:
-    district: District
+    district: DistrictRef
     # Other districts whose border the point lies on; empty for a point inside one district.
-    on_border_with: tuple[District, ...]
+    on_border_with: tuple[DistrictRef, ...]
 
 
-def district_for_point(point: Point, *, jurisdiction: Jurisdiction | None = None) -> DistrictMatch:
+def district_for_point(point: Point, *, jurisdiction_code: str | None = None) -> DistrictMatch:
     """The district a point belongs to: the routing rule every app uses.
 
     A point on a shared border (or a vertex shared by several districts) is covered by each of them;
     it goes to the first by (jurisdiction code, district code), so the same point always gets the
     same district, and the others are reported in `on_border_with`.
+    Raises InvalidInput for an unknown jurisdiction, OutsideDistricts when no district covers the point.
     """
-    covering = districts_covering_point(point, jurisdiction=jurisdiction)
-    if not covering:
-        if jurisdiction is not None:
-            message = _(
-                "The location %(lat).6f, %(lon).6f is outside every district of %(jurisdiction)s."
-            ) % {"lat": point.y, "lon": point.x, "jurisdiction": jurisdiction.name_en}
-        else:
-            message = _("The location %(lat).6f, %(lon).6f is outside every known district.") % {
-                "lat": point.y,
-                "lon": point.x,
-            }
-        raise OutsideDistricts(message)
-    return DistrictMatch(district=covering[0], on_border_with=tuple(covering[1:]))
+    covering = districts_covering_point(point, jurisdiction_code=jurisdiction_code)
+    if covering:
+        return DistrictMatch(district=covering[0], on_border_with=tuple(covering[1:]))
+    if jurisdiction_code is not None:
+        jurisdiction = jurisdiction_by_code(jurisdiction_code)
+        message = _("The location %(lat).6f, %(lon).6f is outside every district of %(jurisdiction)s.") % {
+            "lat": point.y,
+            "lon": point.x,
+            "jurisdiction": jurisdiction.name_en,
+        }
+    else:
+        message = _("The location %(lat).6f, %(lon).6f is outside every known district.") % {
+            "lat": point.y,
+            "lon": point.x,
+        }
+    raise OutsideDistricts(message)
 
 
 _FEATURE_COLLECTION_SQL = """

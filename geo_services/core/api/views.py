@@ -19,7 +19,8 @@ from geo_services.core.api.serializers import (
     DistrictLookupSerializer,
     ErrorSerializer,
 )
-from geo_services.core.models import District, Jurisdiction
+from geo_services.core.models import Jurisdiction
+from geo_services.core.selectors import DistrictRef
 from geo_services.core.parsing import parse_lat_lon
 from geo_services.core.roles import roles_of
 
@@ -35,7 +36,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": versions.postgresql, "postgis": versions.postgis})
 
 
-def _district_summary(district: District) -> dict[str, str]:
+def _district_summary(district: DistrictRef) -> dict[str, str]:
     return {"code": district.code, "name_ar": district.name_ar, "name_en": district.name_en}
 
 
@@ -77,16 +78,18 @@ class DistrictLookupView(APIView):
     )
     def get(self, request: Request) -> Response:
         point = parse_lat_lon(request.query_params.get("lat"), request.query_params.get("lon"))
-        match = selectors.district_for_point(point, jurisdiction=_optional_jurisdiction(request))
-        jurisdiction = match.district.jurisdiction
+        match = selectors.district_for_point(
+            point, jurisdiction_code=request.query_params.get("jurisdiction") or None
+        )
+        district = match.district
         return Response(
             {
-                **_district_summary(match.district),
+                **_district_summary(district),
                 "jurisdiction": {
-                    "code": jurisdiction.code,
-                    "name_ar": jurisdiction.name_ar,
-                    "name_en": jurisdiction.name_en,
-                    "time_zone": jurisdiction.time_zone,
+                    "code": district.jurisdiction_code,
+                    "name_ar": district.jurisdiction_name_ar,
+                    "name_en": district.jurisdiction_name_en,
+                    "time_zone": district.time_zone,
                 },
                 "on_border_with": [_district_summary(d) for d in match.on_border_with],
             }

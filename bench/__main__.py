@@ -1,0 +1,31 @@
+"""`make bench`: run the benchmarks against a database of their own and print the figures."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--districts", type=int, default=1000, help="synthetic districts (default 1000)")
+    parser.add_argument("--vertices", type=int, default=1000, help="vertices per district (default 1000)")
+    parser.add_argument(
+        "--points", type=int, default=200_000, help="points for the bulk run (default 200000)"
+    )
+    parser.add_argument("--samples", type=int, default=2000, help="single lookups timed (default 2000)")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_services.settings")
+    import django
+
+    django.setup()
+    from bench.database import bench_database
+    from bench.district_lookup import run
+
+    with bench_database():
+        run(districts=args.districts, vertices=args.vertices, points=args.points, samples=args.samples)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""A database of the benchmarks' own (`amanah_bench`), migrated, kept between runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.test.utils import setup_databases, teardown_databases
+
+
+@contextmanager
+def bench_database() -> Iterator[None]:
+    settings.DATABASES["default"]["TEST"]["NAME"] = "amanah_bench"
+    # keepdb: the schema is reused, the benchmark replaces its own rows on every run.
+    config = setup_databases(verbosity=0, interactive=False, keepdb=True)
+    try:
+        yield
+    finally:
+        teardown_databases(config, verbosity=0, keepdb=True)
