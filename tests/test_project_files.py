@@ -15,10 +15,9 @@ def test_docker_compose_runs_the_same_entry_point_against_its_postgis():
     assert services["db"]["image"].startswith("postgis/postgis:15-")
     app = services["app"]
     assert app["command"].startswith("make run")
-    assert (
-        app["environment"]["DATABASE_URL"].startswith("postgis://")
-        and "@db:5432/" in (app["environment"]["DATABASE_URL"])
-    )
+    database_url = app["environment"]["DATABASE_URL"]
+    assert database_url.startswith("postgis://")
+    assert "@db:5432/" in database_url
     assert app["depends_on"]["db"]["condition"] == "service_healthy"
 
 

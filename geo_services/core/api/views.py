@@ -20,9 +20,9 @@ from geo_services.core.api.serializers import (
     ErrorSerializer,
 )
 from geo_services.core.models import Jurisdiction
-from geo_services.core.selectors import DistrictRef
 from geo_services.core.parsing import parse_lat_lon
 from geo_services.core.roles import roles_of
+from geo_services.core.selectors import DistrictRef
 
 
 @require_GET
