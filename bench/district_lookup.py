@@ -8,6 +8,7 @@ Measured in one run on the same data:
 
 from __future__ import annotations
 
+import math
 import random
 import time
 
@@ -24,7 +25,7 @@ MIN_LON, MIN_LAT, SPAN = 46.40, 24.40, 0.60
 
 
 def _generate(jurisdiction: Jurisdiction, *, districts: int, vertices: int, points: int) -> None:
-    side = int(districts**0.5)
+    side = math.ceil(districts**0.5)
     cell = SPAN / side
     quad_segments = max(1, vertices // 4)
     with connection.cursor() as cursor:
@@ -85,6 +86,11 @@ BULK_PARTS = """
     SELECT count(DISTINCT p.id) FROM bench_points p
     JOIN core_districtpart d ON d.jurisdiction_id = %s AND ST_Covers(d.geom, p.geom)
 """
+BARE_LOOKUP_RAW = """
+    SELECT d.id, d.code FROM core_district d
+    WHERE d.jurisdiction_id = %s AND ST_Covers(d.geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
+    ORDER BY d.code
+"""
 BARE_LOOKUP = """
     SELECT DISTINCT d.id, d.code FROM core_districtpart p JOIN core_district d ON d.id = p.district_id
     WHERE d.jurisdiction_id = %s AND ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
@@ -130,7 +136,7 @@ def run(*, districts: int, vertices: int, points: int, samples: int) -> None:
 
     rng = random.Random(7)
     # Points inside districts (centres of grid cells, jittered), so every lookup finds one.
-    side = int(districts**0.5)
+    side = math.ceil(districts**0.5)
     cell = SPAN / side
     inside = [
         (
@@ -145,6 +151,11 @@ def run(*, districts: int, vertices: int, points: int, samples: int) -> None:
             cursor.execute(BARE_LOOKUP, [jurisdiction.pk, *lon_lat])
             cursor.fetchall()
 
+    def bare_raw(lon_lat: tuple[float, float]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(BARE_LOOKUP_RAW, [jurisdiction.pk, *lon_lat])
+            cursor.fetchall()
+
     def selector(lon_lat: tuple[float, float]) -> None:
         district_for_point(Point(*lon_lat, srid=4326), jurisdiction_code="bench")
 
@@ -156,10 +167,12 @@ def run(*, districts: int, vertices: int, points: int, samples: int) -> None:
         )
         assert response.status_code == 200, response.content
 
+    bare_raw_t = time_each(bare_raw, inside)
     bare_t = time_each(bare, inside)
     selector_t = time_each(selector, inside)
     endpoint_t = time_each(endpoint, inside)
-    print(f"(b) bare SQL lookup:              {bare_t}")
+    print(f"(b) bare SQL, raw polygons:       {bare_raw_t}")
+    print(f"(b) bare SQL, subdivided parts:   {bare_t}")
     print(f"(b) district_for_point:           {selector_t}")
     print(f"(b) GET /api/v1/districts/lookup/: {endpoint_t}")
     print(f"    endpoint adds {endpoint_t.p50_ms - bare_t.p50_ms:.3f} ms at p50 over the bare query")

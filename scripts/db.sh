@@ -64,7 +64,8 @@ CONF
 start() {
     init_cluster
     if as_server_user "$pg_bin/pg_ctl" -D "$data_dir" status >/dev/null 2>&1; then
-        if is_ready; then
+        # Line 4 of postmaster.pid is the port this cluster listens on (another cluster may hold ours).
+        if [ "$(sed -n 4p "$data_dir/postmaster.pid" 2>/dev/null)" = "$AMANAH_DB_PORT" ] && is_ready; then
             say "PostGIS cluster already running on 127.0.0.1:$AMANAH_DB_PORT"
             return 0
         fi
