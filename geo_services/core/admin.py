@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from geo_services.core.models import Department, District, Jurisdiction
+
+admin.site.site_header = _("Amanah administration")
+admin.site.site_title = _("Amanah")
+admin.site.index_title = _("Municipal data")
 
 
 @admin.register(Jurisdiction)

@@ -72,7 +72,7 @@ class Jurisdiction(models.Model):
         constraints = _geometry_constraints("core_jurisdiction", "boundary", nullable=True)
 
     def __str__(self) -> str:
-        return f"{self.name_en} ({self.code})"
+        return f"{self.name_ar} / {self.name_en} ({self.code})"
 
 
 class District(models.Model):
@@ -99,7 +99,7 @@ class District(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name_en} ({self.jurisdiction_id}/{self.code})"
+        return f"{self.name_ar} / {self.name_en} ({self.code})"
 
 
 class DistrictPart(models.Model):
@@ -139,4 +139,4 @@ class Department(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name_en} ({self.code})"
+        return f"{self.name_ar} / {self.name_en} ({self.code})"

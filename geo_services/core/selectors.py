@@ -93,12 +93,16 @@ def district_for_point(point: Point, *, jurisdiction_code: str | None = None) ->
 
     A point on a shared border (or a vertex shared by several districts) is covered by each of them;
     it goes to the first by (jurisdiction code, district code), so the same point always gets the
-    same district, and the others are reported in `on_border_with`.
+    same district, and the others are reported in `on_border_with`. Without a jurisdiction code,
+    where jurisdictions overlap, the first jurisdiction by code answers.
     Raises InvalidInput for an unknown jurisdiction, OutsideDistricts when no district covers the point.
     """
     covering = districts_covering_point(point, jurisdiction_code=jurisdiction_code)
     if covering:
-        return DistrictMatch(district=covering[0], on_border_with=tuple(covering[1:]))
+        chosen = covering[0]
+        # Only neighbours share a border; districts of another (overlapping) jurisdiction do not.
+        neighbours = tuple(d for d in covering[1:] if d.jurisdiction_id == chosen.jurisdiction_id)
+        return DistrictMatch(district=chosen, on_border_with=neighbours)
     if jurisdiction_code is not None:
         jurisdiction = jurisdiction_by_code(jurisdiction_code)
         message = _("The location %(lat).6f, %(lon).6f is outside every district of %(jurisdiction)s.") % {
