@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "geo_services.core.middleware.ArabicFirstLocaleMiddleware",
+    "geo_services.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -119,6 +120,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+# Any request body, uploads included, above this is refused with 413 before it is read.
+AMANAH_MAX_REQUEST_BYTES = env_int("AMANAH_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
 
 # --- Security: HTTPS=1 when served behind TLS turns on everything `check --deploy` asks for ------
 HTTPS = env_bool("HTTPS", False)

@@ -21,3 +21,7 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "geo_services.core.api.fallbacks.bad_request"
+handler404 = "geo_services.core.api.fallbacks.not_found"
+handler500 = "geo_services.core.api.fallbacks.server_error"

@@ -8,10 +8,13 @@ API clients (programs, QGIS, notebooks) may ask for English with Accept-Language
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 API_PREFIXES = ("/api/", "/open311/", "/ogc/", "/tiles/", "/healthz")
 
@@ -36,3 +39,41 @@ class ArabicFirstLocaleMiddleware(LocaleMiddleware):
             return translation.get_supported_language_variant(cookie)
         except LookupError:
             return None
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is larger than AMANAH_MAX_REQUEST_BYTES, before reading it.
+
+    Django limits form and JSON bodies (DATA_UPLOAD_MAX_MEMORY_SIZE) but not uploaded files, which it
+    streams to disk; this caps every request with a 413 and a message saying the limit.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.AMANAH_MAX_REQUEST_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return request_too_large_response(request, declared=declared, limit=limit)
+        return self.get_response(request)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIXES)
+
+
+def request_too_large_response(request: HttpRequest, *, declared: int | None, limit: int) -> HttpResponse:
+    if declared is not None:
+        message = _("The request body is %(size)s bytes; the limit is %(limit)s bytes.") % {
+            "size": declared,
+            "limit": limit,
+        }
+    else:
+        message = _("The request body is larger than the limit of %(limit)s bytes.") % {"limit": limit}
+    if wants_json(request):
+        return JsonResponse({"error": {"code": "request_too_large", "message": message}}, status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")

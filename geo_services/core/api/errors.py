@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
@@ -42,6 +44,13 @@ def _drf_message(exc: drf_exceptions.APIException) -> str:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        # A body or form over Django's in-memory limits (DATA_UPLOAD_MAX_*): say which limit.
+        message = _("The request body or form is too large (limit %(limit)s bytes, %(fields)s fields).") % {
+            "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+            "fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        }
+        return Response(error_body("request_too_large", message), status=413)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound(_("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
