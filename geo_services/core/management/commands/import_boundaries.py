@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from geo_services.core import services
@@ -51,8 +52,12 @@ class Command(BaseCommand):
                 layer=options["layer"],
             )
             self.stdout.write(
-                f"Read {len(boundary_file.records)} districts from {options['path'].name} "
-                f"({boundary_file.source_crs} -> EPSG:4326)"
+                _("Read %(count)d districts from %(name)s (%(crs)s -> EPSG:4326)")
+                % {
+                    "count": len(boundary_file.records),
+                    "name": options["path"].name,
+                    "crs": boundary_file.source_crs,
+                }
             )
             report = services.import_boundaries(
                 boundary_file.records,
@@ -68,11 +73,15 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
         except Exception as exc:  # a database refusal, for example: say it plainly, nothing was written
-            raise CommandError(f"Import failed, nothing was written: {exc}") from exc
+            raise CommandError(_("Import failed, nothing was written: %(reason)s") % {"reason": exc}) from exc
         if report.jurisdiction_created:
-            self.stdout.write(f"Created jurisdiction {options['jurisdiction']}")
+            self.stdout.write(_("Created jurisdiction %(code)s") % {"code": options["jurisdiction"]})
         for code, reason in report.repaired:
-            self.stdout.write(self.style.WARNING(f"Repaired {code}: {reason}"))
+            self.stdout.write(
+                self.style.WARNING(_("Repaired %(code)s: %(reason)s") % {"code": code, "reason": reason})
+            )
         if report.not_in_file:
-            self.stdout.write(f"Not in the file (kept): {', '.join(report.not_in_file)}")
-        self.stdout.write(self.style.SUCCESS(f"Districts: {report.summary()}"))
+            self.stdout.write(
+                _("Not in the file (kept): %(codes)s") % {"codes": ", ".join(report.not_in_file)}
+            )
+        self.stdout.write(self.style.SUCCESS(_("Districts: %(summary)s") % {"summary": report.summary()}))

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from geo_services.core import services
 from geo_services.core.boundary_import import read_boundaries
@@ -64,13 +65,15 @@ class Command(BaseCommand):
                 jurisdiction_name_en=AMMAN["name_en"],
                 time_zone=AMMAN["time_zone"],
             )
-            jurisdiction, _ = services.ensure_jurisdiction(**AMMAN)
+            jurisdiction, _created = services.ensure_jurisdiction(**AMMAN)
             specs = [services.DepartmentSpec(**item) for item in json.loads(DEMO_DEPARTMENTS.read_text())]
             departments = services.upsert_departments(jurisdiction=jurisdiction, departments=specs)
             users_created = 0 if options["no_users"] else self._demo_users()
-        self.stdout.write(f"Districts: {districts.summary()}")
-        self.stdout.write(f"Departments: {departments.summary()}")
-        self.stdout.write(self.style.SUCCESS(f"Demo loaded; {users_created} demo users created"))
+        self.stdout.write(_("Districts: %(summary)s") % {"summary": districts.summary()})
+        self.stdout.write(_("Departments: %(summary)s") % {"summary": departments.summary()})
+        self.stdout.write(
+            self.style.SUCCESS(_("Demo loaded; %(count)d demo users created") % {"count": users_created})
+        )
 
     def _demo_users(self) -> int:
         password = os.environ.get("AMANAH_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
