@@ -163,7 +163,8 @@ def run(*, districts: int, vertices: int, points: int, samples: int) -> None:
 
     def endpoint(lon_lat: tuple[float, float]) -> None:
         response = client.get(
-            "/api/v1/districts/lookup/", {"lon": lon_lat[0], "lat": lon_lat[1], "jurisdiction": "bench"}
+            "/api/v1/districts/lookup/",
+            {"lon": str(lon_lat[0]), "lat": str(lon_lat[1]), "jurisdiction": "bench"},
         )
         assert response.status_code == 200, response.content
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "leaflet",
     "geo_services.core",
+    "geo_services.service_requests",
     "layers",
     "fieldapp",
 ]
@@ -120,6 +121,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+AMANAH_MAX_PHOTO_BYTES = env_int("AMANAH_MAX_PHOTO_BYTES", 10 * 1024 * 1024)
+AMANAH_MAX_PHOTO_PIXELS = env_int("AMANAH_MAX_PHOTO_PIXELS", 40_000_000)
 # Any request body, uploads included, above this is refused with 413 before it is read.
 AMANAH_MAX_REQUEST_BYTES = env_int("AMANAH_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
 
@@ -143,6 +146,13 @@ X_FRAME_OPTIONS = "DENY"
 AMANAH_ALLOWED_SRIDS = [4326, 3857, 32636, 32637, 32638, 32639]
 # Django's gis.W001 warns about exactly that GDAL limit; the allow-list above is the answer to it.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Service requests ------------------------------------------------------------------------------
+# Open requests of the same category this close (metres) and this recent are offered as duplicates.
+AMANAH_DUPLICATE_RADIUS_M = env_int("AMANAH_DUPLICATE_RADIUS_M", 50)
+AMANAH_DUPLICATE_WINDOW_DAYS = env_int("AMANAH_DUPLICATE_WINDOW_DAYS", 30)
+# The jurisdiction Open311 clients get when they send no jurisdiction_id.
+AMANAH_DEFAULT_JURISDICTION = env_str("AMANAH_DEFAULT_JURISDICTION", "amman")
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
-from geo_services.core.models import Department, District, Jurisdiction
+from geo_services.core.models import Department, District, Jurisdiction, StaffMember
+from geo_services.service_requests.models import AttributeType, CategoryAttribute, ServiceCategory
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -71,3 +72,39 @@ class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
     name_ar = "إدارة"
     name_en = factory.LazyAttribute(lambda o: f"Department {o.code}")
     contact_email = "department@amanah.example"
+
+
+class ServiceCategoryFactory(factory.django.DjangoModelFactory[ServiceCategory]):
+    class Meta:
+        model = ServiceCategory
+
+    jurisdiction = factory.SubFactory(JurisdictionFactory)
+    code = factory.Sequence(lambda n: f"service-{n}")
+    name_ar = factory.LazyAttribute(lambda o: f"خدمة {o.code}")
+    name_en = factory.LazyAttribute(lambda o: f"Service {o.code}")
+    group = "streets"
+    sla_hours = 48
+    default_department = factory.SubFactory(
+        DepartmentFactory, jurisdiction=factory.SelfAttribute("..jurisdiction")
+    )
+
+
+class CategoryAttributeFactory(factory.django.DjangoModelFactory[CategoryAttribute]):
+    class Meta:
+        model = CategoryAttribute
+
+    category = factory.SubFactory(ServiceCategoryFactory)
+    code = factory.Sequence(lambda n: f"question-{n}")
+    datatype = AttributeType.STRING
+    required = False
+    description_ar = "سؤال"
+    description_en = factory.LazyAttribute(lambda o: f"Question {o.code}")
+
+
+def make_staff(
+    user: AbstractUser, *, jurisdiction: Jurisdiction, department: Department | None = None, districts=()
+):
+    """Attach a user to a jurisdiction (and department / districts) as staff."""
+    member = StaffMember.objects.create(user=user, jurisdiction=jurisdiction, department=department)
+    member.districts.set(districts)
+    return member

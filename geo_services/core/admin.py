@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from geo_services.core.models import Department, District, Jurisdiction
+from geo_services.core.models import Department, District, Jurisdiction, StaffMember
 
 admin.site.site_header = _("Amanah administration")
 admin.site.site_title = _("Amanah")
@@ -34,3 +34,11 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_display = ("code", "name_en", "name_ar", "jurisdiction", "contact_email")
     list_filter = ("jurisdiction",)
     search_fields = ("code", "name_en", "name_ar")
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    list_display = ("user", "jurisdiction", "department")
+    list_filter = ("jurisdiction", "department")
+    filter_horizontal = ("districts",)
+    search_fields = ("user__username",)

@@ -46,3 +46,10 @@ class ImportProblem(DomainError):
     """A boundary or layer file cannot be imported as it is; nothing was written."""
 
     code = "import_problem"
+
+
+class Forbidden(DomainError):
+    """The person is known but may not do this."""
+
+    status = 403
+    code = "forbidden"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import IsValid
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 STORAGE_SRID = 4326
 
 
-def _geometry_constraints(prefix: str, field: str, *, nullable: bool) -> list[models.CheckConstraint]:
+def geometry_constraints(prefix: str, field: str, *, nullable: bool) -> list[models.BaseConstraint]:
     """CHECKs that a stored geometry is valid, non-empty and in SRID 4326."""
     srid = Func(models.F(field), function="ST_SRID", output_field=IntegerField())
     empty = Func(models.F(field), function="ST_IsEmpty", output_field=_Bool())
@@ -34,7 +35,7 @@ def _geometry_constraints(prefix: str, field: str, *, nullable: bool) -> list[mo
         "srid_4326": _("The shape must be stored in EPSG:4326 (longitude, latitude)."),
         "not_empty": _("The shape is empty."),
     }
-    constraints = []
+    constraints: list[models.BaseConstraint] = []
     for suffix, condition in conditions.items():
         if nullable:
             condition = Q(**{f"{field}__isnull": True}) | condition
@@ -69,7 +70,7 @@ class Jurisdiction(models.Model):
         ordering = ["code"]
         verbose_name = _("jurisdiction")
         verbose_name_plural = _("jurisdictions")
-        constraints = _geometry_constraints("core_jurisdiction", "boundary", nullable=True)
+        constraints = geometry_constraints("core_jurisdiction", "boundary", nullable=True)
 
     def __str__(self) -> str:
         return f"{self.name_ar} / {self.name_en} ({self.code})"
@@ -95,7 +96,7 @@ class District(models.Model):
         verbose_name_plural = _("districts")
         constraints = [
             models.UniqueConstraint(fields=["jurisdiction", "code"], name="core_district_unique_code"),
-            *_geometry_constraints("core_district", "geom", nullable=False),
+            *geometry_constraints("core_district", "geom", nullable=False),
         ]
 
     def __str__(self) -> str:
@@ -140,3 +141,39 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name_ar} / {self.name_en} ({self.code})"
+
+
+class StaffMember(models.Model):
+    """Where a member of staff works: their jurisdiction, department and districts.
+
+    A dispatcher sees the requests of their department in their districts; no districts means every
+    district of the jurisdiction. Inspectors and supervisors use the same record.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_member",
+        verbose_name=_("user"),
+    )
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="staff", verbose_name=_("jurisdiction")
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("department"),
+    )
+    districts = models.ManyToManyField(
+        District, blank=True, related_name="staff", verbose_name=_("districts")
+    )
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.department or self.jurisdiction}"

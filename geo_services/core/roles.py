@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 
 class Role(StrEnum):
@@ -15,7 +15,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+def roles_of(user: User | AnonymousUser) -> set[Role]:
     """The roles a user holds; a superuser holds the admin role whatever their groups."""
     if not user.is_authenticated:
         return set()
@@ -26,7 +26,7 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
     return roles
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
     return bool(roles_of(user) & set(roles))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.db import connection
@@ -60,9 +61,9 @@ COVERING_DISTRICTS_IN_JURISDICTION_SQL = _COVERING_SQL.format(jurisdiction_filte
 
 def covering_districts_query(
     point: Point, *, jurisdiction_code: str | None = None
-) -> tuple[str, dict[str, object]]:
+) -> tuple[str, dict[str, Any]]:
     """The SQL and parameters of the covering-districts lookup (exposed for EXPLAIN in tests)."""
-    params: dict[str, object] = {"lon": point.x, "lat": point.y}
+    params: dict[str, Any] = {"lon": point.x, "lat": point.y}
     if jurisdiction_code is None:
         return COVERING_DISTRICTS_SQL, params
     return COVERING_DISTRICTS_IN_JURISDICTION_SQL, {**params, "code": jurisdiction_code}
@@ -164,3 +165,28 @@ def database_versions() -> DatabaseVersions:
         cursor.execute("SELECT current_setting('server_version'), postgis_lib_version()")
         postgresql, postgis = cursor.fetchone()
     return DatabaseVersions(postgresql=postgresql, postgis=postgis)
+
+
+def point_for_place_name(jurisdiction_code: str, text: str) -> Point | None:
+    """A point inside the district whose Arabic or English name (or code) is exactly `text`.
+
+    The only geocoding the system does: an address that names a district can be routed without a
+    map pin. Anything else returns None and the caller asks for coordinates.
+    """
+    wanted = " ".join(text.split()).casefold()
+    if not wanted:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT ST_X(p), ST_Y(p) FROM (
+                SELECT ST_PointOnSurface(d.geom) AS p
+                FROM core_district d JOIN core_jurisdiction j ON j.id = d.jurisdiction_id
+                WHERE j.code = %s AND %s IN (lower(d.name_en), lower(d.name_ar), lower(d.code))
+                ORDER BY d.code LIMIT 1
+            ) found
+            """,
+            [jurisdiction_code, wanted],
+        )
+        row = cursor.fetchone()
+    return Point(row[0], row[1], srid=4326) if row else None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
@@ -120,7 +121,10 @@ def import_boundaries(
             )
             existing = {d.code: d for d in District.objects.filter(jurisdiction=jurisdiction)}
             for record in progress(records):
-                geometry = GEOSGeometry(memoryview(record.geometry.wkb), srid=STORAGE_SRID)
+                # read_boundaries guarantees a MultiPolygon; WKB keeps every bit of every coordinate.
+                geometry = cast(
+                    MultiPolygon, GEOSGeometry(memoryview(record.geometry.wkb), srid=STORAGE_SRID)
+                )
                 if record.repair_note:
                     report.repaired.append((record.code, record.repair_note))
                 district = existing.pop(record.code, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,7 @@ class Command(BaseCommand):
                 jurisdiction_name_ar=options["jurisdiction_name_ar"],
                 time_zone=options["time_zone"],
                 dry_run=options["dry_run"],
-                progress=lambda records: tqdm(
-                    records, desc="districts", unit="district", file=self.stderr._out
-                ),
+                progress=lambda records: tqdm(records, desc="districts", unit="district", file=sys.stderr),
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None

@@ -1,0 +1,1 @@
+"""Citizen service requests: categories, routing to district and department, workflow, Open311."""
