@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import User, Group
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from geo_services.core.models import Department, District, Jurisdiction, StaffMember
@@ -13,7 +13,7 @@ from geo_services.service_requests.models import AttributeType, CategoryAttribut
 TEST_PASSWORD = "correct horse battery staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory[AbstractUser]):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -23,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory[AbstractUser]):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def roles(user: AbstractUser, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+    def roles(user: User, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
         for role in extracted or []:
             user.groups.add(Group.objects.get(name=role))
         user.save()
@@ -102,7 +102,7 @@ class CategoryAttributeFactory(factory.django.DjangoModelFactory[CategoryAttribu
 
 
 def make_staff(
-    user: AbstractUser, *, jurisdiction: Jurisdiction, department: Department | None = None, districts=()
+    user: User, *, jurisdiction: Jurisdiction, department: Department | None = None, districts=()
 ):
     """Attach a user to a jurisdiction (and department / districts) as staff."""
     member = StaffMember.objects.create(user=user, jurisdiction=jurisdiction, department=department)
