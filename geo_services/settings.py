@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "leaflet",
     "geo_services.core",
     "geo_services.service_requests",
+    "geo_services.portal",
     "layers",
     "fieldapp",
 ]
@@ -153,6 +154,8 @@ AMANAH_DUPLICATE_RADIUS_M = env_int("AMANAH_DUPLICATE_RADIUS_M", 50)
 AMANAH_DUPLICATE_WINDOW_DAYS = env_int("AMANAH_DUPLICATE_WINDOW_DAYS", 30)
 # The jurisdiction Open311 clients get when they send no jurisdiction_id.
 AMANAH_DEFAULT_JURISDICTION = env_str("AMANAH_DEFAULT_JURISDICTION", "amman")
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/field/"
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

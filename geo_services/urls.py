@@ -8,6 +8,7 @@ from geo_services.core.api import views as core_views
 
 api_v1 = [
     path("", include("geo_services.core.api.urls")),
+    path("", include("geo_services.service_requests.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("open311/v2/", include("geo_services.service_requests.open311.urls")),
+    path("media/requests/", include("geo_services.service_requests.media_urls")),
+    path("field/", include("fieldapp.urls")),
+    path("", include("geo_services.portal.urls")),
 ]
 
 if settings.DEBUG:

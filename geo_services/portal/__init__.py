@@ -1,0 +1,1 @@
+"""Citizen-facing pages: report a problem, follow its status (and later: find and book venues)."""
