@@ -29,14 +29,13 @@ class ImportReport:
     dry_run: bool = False
 
     def summary(self) -> str:
-        text = _(
-            "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, %(repaired)d repaired"
-        ) % {
+        text = _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged") % {
             "created": len(self.created),
             "updated": len(self.updated),
             "unchanged": len(self.unchanged),
-            "repaired": len(self.repaired),
         }
+        if self.repaired:
+            text += _(", %(count)d repaired") % {"count": len(self.repaired)}
         if self.not_in_file:
             text += _(", %(count)d in the database but not in the file (kept)") % {
                 "count": len(self.not_in_file)

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import Point
@@ -21,13 +22,15 @@ from django.utils.translation import gettext as _
 
 from geo_services.core import selectors as core_selectors
 from geo_services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from geo_services.core.models import Jurisdiction
+from geo_services.core.models import Department, District, Jurisdiction
 from geo_services.core.photos import CleanPhoto, clean_photo
 from geo_services.core.roles import Role, has_role
+from geo_services.core.services import ImportReport
 from geo_services.service_requests import selectors
 from geo_services.service_requests.attributes import MAX_TEXT, clean_answers
 from geo_services.service_requests.models import (
     CLOSED_STATUSES,
+    CategoryAttribute,
     Open311ApiKey,
     RoutingRule,
     ServiceCategory,
@@ -377,3 +380,63 @@ def api_key_for(jurisdiction_code: str, key: str) -> Open311ApiKey:
     if record is None:
         raise Forbidden(_("The api_key is not valid for this jurisdiction."), code="invalid_api_key")
     return record
+
+
+def upsert_categories(
+    *, jurisdiction: Jurisdiction, categories: list[dict[str, Any]], routing_rules: list[dict[str, str]]
+) -> ImportReport:
+    """Create or update categories (with their questions) and routing rules by code. Idempotent."""
+    departments = {d.code: d for d in Department.objects.filter(jurisdiction=jurisdiction)}
+    districts = {d.code: d for d in District.objects.filter(jurisdiction=jurisdiction)}
+    report = ImportReport()
+    with transaction.atomic():
+        for spec in categories:
+            fields = {
+                "name_ar": spec["name_ar"],
+                "name_en": spec["name_en"],
+                "description_ar": spec.get("description_ar", ""),
+                "description_en": spec.get("description_en", ""),
+                "group": spec.get("group", ""),
+                "keywords": spec.get("keywords", ""),
+                "sla_hours": spec["sla_hours"],
+                "default_department": departments[spec["department"]],
+            }
+            category, created = ServiceCategory.objects.get_or_create(
+                jurisdiction=jurisdiction, code=spec["code"], defaults=fields
+            )
+            changed = created
+            if not created and any(getattr(category, k) != v for k, v in fields.items()):
+                for key, value in fields.items():
+                    setattr(category, key, value)
+                category.save()
+                changed = True
+            for order, attribute in enumerate(spec.get("attributes", [])):
+                values = {
+                    "datatype": attribute["datatype"],
+                    "required": attribute.get("required", False),
+                    "order": order,
+                    "description_ar": attribute["description_ar"],
+                    "description_en": attribute["description_en"],
+                    "values": attribute.get("values", []),
+                }
+                existing, made = CategoryAttribute.objects.get_or_create(
+                    category=category, code=attribute["code"], defaults=values
+                )
+                if not made and any(getattr(existing, k) != v for k, v in values.items()):
+                    CategoryAttribute.objects.filter(pk=existing.pk).update(**values)
+                    made = True
+                changed = changed or made
+            if created:
+                report.created.append(spec["code"])
+            elif changed:
+                report.updated.append(spec["code"])
+            else:
+                report.unchanged.append(spec["code"])
+        for rule in routing_rules:
+            category = ServiceCategory.objects.get(jurisdiction=jurisdiction, code=rule["category"])
+            RoutingRule.objects.update_or_create(
+                category=category,
+                district=districts[rule["district"]],
+                defaults={"department": departments[rule["department"]]},
+            )
+    return report

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from geo_services.core import services
 from geo_services.core.boundary_import import read_boundaries
+from geo_services.core.demo import demo_loaders
+from geo_services.core.models import Department, Jurisdiction, StaffMember
 from geo_services.core.roles import Role
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -40,6 +42,8 @@ DEMO_USERS = [
     ("planner", Role.PLANNER),
     ("citizen", Role.CITIZEN),
 ]
+# The demo dispatcher and inspector work for public works and roads, in every district.
+DEMO_STAFF_DEPARTMENT = {Role.DISPATCHER: "public-works-roads", Role.INSPECTOR: "public-works-roads"}
 DEFAULT_DEMO_PASSWORD = "amanah-demo"  # noqa: S105 - demo accounts only, documented in the README
 
 
@@ -68,14 +72,17 @@ class Command(BaseCommand):
             jurisdiction, _created = services.ensure_jurisdiction(**AMMAN)
             specs = [services.DepartmentSpec(**item) for item in json.loads(DEMO_DEPARTMENTS.read_text())]
             departments = services.upsert_departments(jurisdiction=jurisdiction, departments=specs)
-            users_created = 0 if options["no_users"] else self._demo_users()
+            users_created = 0 if options["no_users"] else self._demo_users(jurisdiction)
+            app_summaries = {name: loader(jurisdiction) for name, loader in demo_loaders().items()}
         self.stdout.write(_("Districts: %(summary)s") % {"summary": districts.summary()})
         self.stdout.write(_("Departments: %(summary)s") % {"summary": departments.summary()})
+        for summary in app_summaries.values():
+            self.stdout.write(summary)
         self.stdout.write(
             self.style.SUCCESS(_("Demo loaded; %(count)d demo users created") % {"count": users_created})
         )
 
-    def _demo_users(self) -> int:
+    def _demo_users(self, jurisdiction: Jurisdiction) -> int:
         password = os.environ.get("AMANAH_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
         user_model = get_user_model()
         created_count = 0
@@ -91,4 +98,14 @@ class Command(BaseCommand):
                 user.save()
                 created_count += 1
             user.groups.add(Group.objects.get(name=role.value))
+            if role in DEMO_STAFF_DEPARTMENT:
+                StaffMember.objects.get_or_create(
+                    user=user,
+                    defaults={
+                        "jurisdiction": jurisdiction,
+                        "department": Department.objects.get(
+                            jurisdiction=jurisdiction, code=DEMO_STAFF_DEPARTMENT[role]
+                        ),
+                    },
+                )
         return created_count

@@ -1,0 +1,61 @@
+"""Query-string parsing for the REST API: typed values or InvalidInput naming the parameter."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from geo_services.core.errors import InvalidInput
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def parse_bool(raw: str | None, *, name: str) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidInput(
+        _("%(name)s must be true or false, not %(value)r.") % {"name": name, "value": raw[:50]}
+    )
+
+
+def parse_int(
+    raw: object, *, name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None
+) -> int:
+    if raw is None or raw == "":
+        if default is None:
+            raise InvalidInput(_("%(name)s is required.") % {"name": name}, code="missing_parameter")
+        return default
+    if isinstance(raw, bool):
+        raise InvalidInput(_("%(name)s must be a whole number.") % {"name": name})
+    try:
+        value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+    except ValueError:
+        raise InvalidInput(
+            _("%(name)s must be a whole number, not %(value)r.") % {"name": name, "value": str(raw)[:50]}
+        ) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise InvalidInput(
+            _("%(name)s must be between %(minimum)s and %(maximum)s.")
+            % {"name": name, "minimum": minimum, "maximum": maximum if maximum is not None else "∞"},
+            code="out_of_range",
+        )
+    return value
+
+
+def parse_list(raw: str | None, *, name: str, allowed: set[str] | None = None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    values = tuple(v.strip() for v in raw.split(",") if v.strip())
+    if allowed is not None:
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise InvalidInput(
+                _("%(name)s: unknown value(s) %(values)s; use %(allowed)s.")
+                % {"name": name, "values": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
+            )
+    return values
