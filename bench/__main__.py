@@ -9,22 +9,26 @@ import os
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--districts", type=int, default=1000, help="synthetic districts (default 1000)")
-    parser.add_argument("--vertices", type=int, default=1000, help="vertices per district (default 1000)")
+    parser.add_argument("--vertices", type=int, default=1100, help="vertices per district (default 1100)")
     parser.add_argument(
-        "--points", type=int, default=200_000, help="points for the bulk run (default 200000)"
+        "--points", type=int, default=1_000_000, help="points for the bulk run (default 1000000)"
     )
-    parser.add_argument("--samples", type=int, default=2000, help="single lookups timed (default 2000)")
+    parser.add_argument(
+        "--samples", type=int, default=2000, help="single lookups and POSTs timed (default 2000)"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_services.settings")
     import django
 
     django.setup()
+    from bench import routing
     from bench.database import bench_database
-    from bench.district_lookup import run
 
     with bench_database():
-        run(districts=args.districts, vertices=args.vertices, points=args.points, samples=args.samples)
+        routing.run(
+            districts=args.districts, vertices=args.vertices, points=args.points, samples=args.samples
+        )
 
 
 if __name__ == "__main__":

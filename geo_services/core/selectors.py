@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -44,14 +46,14 @@ class DistrictRef:
 # Hand-written because this is the hottest read of the system (every report, every venue search):
 # the ORM's query building costs about 0.8 ms per call, four times the query itself (see
 # docs/benchmarks.md). Parameterised; the two variants are fixed strings.
+# A plain join (no IN-subquery) plans fastest; a point on the cut between two parts of one district
+# matches both parts, so rows are de-duplicated by id afterwards.
 _COVERING_SQL = """
     SELECT d.id, d.code, d.name_ar, d.name_en, j.id, j.code, j.name_ar, j.name_en, j.time_zone
-    FROM core_district d
-    JOIN core_jurisdiction j ON j.id = d.jurisdiction_id
-    WHERE d.id IN (
-        SELECT p.district_id FROM core_districtpart p
-        WHERE ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
-    )
+    FROM core_districtpart p
+    JOIN core_district d ON d.id = p.district_id
+    JOIN core_jurisdiction j ON j.id = p.jurisdiction_id
+    WHERE ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
     {jurisdiction_filter}
     ORDER BY j.code, d.code
 """
@@ -69,6 +71,30 @@ def covering_districts_query(
     return COVERING_DISTRICTS_IN_JURISDICTION_SQL, {**params, "code": jurisdiction_code}
 
 
+# The lookup runs on every report and venue search, so each database session prepares it once
+# (PREPARE ... / EXECUTE ...): planning the three-table join costs more than running it. Prepared
+# statements are per session and survive a rollback; a transaction-pooling proxy (pgbouncer in
+# transaction mode) does not keep them — set DB_PREPARED_LOOKUPS=0 there.
+_PREPARED_NAMES = {
+    COVERING_DISTRICTS_SQL: ("amanah_covering_districts", "float8, float8"),
+    COVERING_DISTRICTS_IN_JURISDICTION_SQL: ("amanah_covering_districts_in", "float8, float8, text"),
+}
+_prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _execute_prepared(cursor: Any, sql: str, params: dict[str, Any]) -> None:
+    name = _PREPARED_NAMES[sql][0]
+    raw_connection = connection.connection
+    if raw_connection not in _prepared_on:
+        for statement, (statement_name, statement_types) in _PREPARED_NAMES.items():
+            body = statement.replace("%(lon)s", "$1").replace("%(lat)s", "$2").replace("%(code)s", "$3")
+            cursor.execute(f"PREPARE {statement_name} ({statement_types}) AS {body}")
+        _prepared_on.add(raw_connection)
+    arguments = [params["lon"], params["lat"]] + ([params["code"]] if "code" in params else [])
+    placeholders = ", ".join(["%s"] * len(arguments))
+    cursor.execute(f"EXECUTE {name} ({placeholders})", arguments)
+
+
 def districts_covering_point(point: Point, *, jurisdiction_code: str | None = None) -> list[DistrictRef]:
     """Every district whose boundary covers the point, in the tie-break order.
 
@@ -78,8 +104,12 @@ def districts_covering_point(point: Point, *, jurisdiction_code: str | None = No
     """
     sql, params = covering_districts_query(point, jurisdiction_code=jurisdiction_code)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [DistrictRef(*row) for row in cursor.fetchall()]
+        if settings.DB_PREPARED_LOOKUPS:
+            _execute_prepared(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [DistrictRef(*row) for row in dict.fromkeys(rows)]
 
 
 @dataclass(frozen=True)

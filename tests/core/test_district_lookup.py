@@ -242,3 +242,24 @@ def test_service_function_is_the_same_rule(amman):
             ]
         )
     )
+
+
+@pytest.mark.django_db
+def test_prepared_and_plain_lookups_agree(amman, liwa, settings):
+    from geo_services.core.parsing import parse_lat_lon
+    from geo_services.core.selectors import districts_covering_point
+
+    points = [
+        parse_lat_lon(lat, lon)
+        for lat, lon in [("31.9516", "35.9393"), ("31.8717", "36.0044"), ("29.5", "35")]
+    ]
+    settings.DB_PREPARED_LOOKUPS = True
+    prepared = [
+        (districts_covering_point(p), districts_covering_point(p, jurisdiction_code="amman")) for p in points
+    ]
+    settings.DB_PREPARED_LOOKUPS = False
+    plain = [
+        (districts_covering_point(p), districts_covering_point(p, jurisdiction_code="amman")) for p in points
+    ]
+    assert prepared == plain
+    assert [d.code for d in prepared[0][0]] == ["al-madina", "amman-qasabah-district"]
