@@ -158,6 +158,8 @@ AMANAH_DUPLICATE_RADIUS_M = env_int("AMANAH_DUPLICATE_RADIUS_M", 50)
 AMANAH_DUPLICATE_WINDOW_DAYS = env_int("AMANAH_DUPLICATE_WINDOW_DAYS", 30)
 # The jurisdiction Open311 clients get when they send no jurisdiction_id.
 AMANAH_DEFAULT_JURISDICTION = env_str("AMANAH_DEFAULT_JURISDICTION", "amman")
+# Who to contact about the Open311 API (its discovery document); a default sentence when empty.
+AMANAH_OPEN311_CONTACT = env_str("AMANAH_OPEN311_CONTACT", "")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/field/"
 

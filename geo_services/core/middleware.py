@@ -66,6 +66,26 @@ def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIXES)
 
 
+# Error renderers of APIs with an error format of their own (Open311), by path prefix; apps
+# register theirs in AppConfig.ready. Arguments: request, HTTP status, code, message.
+ErrorRenderer = Callable[[HttpRequest, int, str, str], HttpResponse]
+_ERROR_RENDERERS: dict[str, ErrorRenderer] = {}
+
+
+def register_error_renderer(prefix: str, renderer: ErrorRenderer) -> None:
+    _ERROR_RENDERERS[prefix] = renderer
+
+
+def error_response(request: HttpRequest, *, status: int, code: str, message: str) -> HttpResponse:
+    """An error in the format of the API the path belongs to: its own, JSON, or plain text for pages."""
+    for prefix, renderer in _ERROR_RENDERERS.items():
+        if request.path.startswith(prefix):
+            return renderer(request, status, code, message)
+    if wants_json(request):
+        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 def request_too_large_response(request: HttpRequest, *, declared: int | None, limit: int) -> HttpResponse:
     if declared is not None:
         message = _("The request body is %(size)s bytes; the limit is %(limit)s bytes.") % {
@@ -74,6 +94,4 @@ def request_too_large_response(request: HttpRequest, *, declared: int | None, li
         }
     else:
         message = _("The request body is larger than the limit of %(limit)s bytes.") % {"limit": limit}
-    if wants_json(request):
-        return JsonResponse({"error": {"code": "request_too_large", "message": message}}, status=413)
-    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    return error_response(request, status=413, code="request_too_large", message=message)

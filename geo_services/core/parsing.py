@@ -32,18 +32,20 @@ def parse_float(raw: object, *, name: str) -> float:
     return value
 
 
-def parse_lat_lon(raw_lat: object, raw_lon: object) -> Point:
-    """A WGS84 point from latitude and longitude in degrees."""
-    lat = parse_float(raw_lat, name="lat")
-    lon = parse_float(raw_lon, name="lon")
+def parse_lat_lon(raw_lat: object, raw_lon: object, *, lat_name: str = "lat", lon_name: str = "lon") -> Point:
+    """A WGS84 point from latitude and longitude in degrees (named as the caller's API names them)."""
+    lat = parse_float(raw_lat, name=lat_name)
+    lon = parse_float(raw_lon, name=lon_name)
     if not -90.0 <= lat <= 90.0:
         raise InvalidInput(
-            _("lat must be between -90 and 90 degrees, got %(value)s.") % {"value": lat},
+            _("%(name)s must be between -90 and 90 degrees, got %(value)s.")
+            % {"name": lat_name, "value": lat},
             code="out_of_range",
         )
     if not -180.0 <= lon <= 180.0:
         raise InvalidInput(
-            _("lon must be between -180 and 180 degrees, got %(value)s.") % {"value": lon},
+            _("%(name)s must be between -180 and 180 degrees, got %(value)s.")
+            % {"name": lon_name, "value": lon},
             code="out_of_range",
         )
     return Point(lon, lat, srid=STORAGE_SRID)

@@ -8,14 +8,21 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from geo_services.core.models import StaffMember
 from geo_services.core.roles import Role, roles_of
-from geo_services.service_requests.models import OPEN_STATUSES, ServiceCategory, ServiceRequest
+from geo_services.service_requests.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    ServiceCategory,
+    ServiceRequest,
+    StatusChange,
+)
 
 
 def active_categories(jurisdiction_code: str) -> QuerySet[ServiceCategory]:
@@ -46,12 +53,56 @@ def public_requests(jurisdiction_code: str) -> QuerySet[ServiceRequest]:
     )
 
 
+def open311_requests(
+    jurisdiction_code: str,
+    *,
+    ids: tuple[int, ...] = (),
+    service_codes: tuple[str, ...] = (),
+    start: datetime | None = None,
+    end: datetime | None = None,
+    statuses: frozenset[str] = frozenset(),
+) -> QuerySet[ServiceRequest]:
+    """The Open311 search: newest first, each with `public_status_note` (its latest public note).
+
+    One query whatever the number of rows. `ids`, when given, overrides every other filter (the
+    specification says so). `statuses` holds Open311's "open" and/or "closed".
+    """
+    latest_public_note = (
+        StatusChange.objects.filter(request=OuterRef("pk"), public=True)
+        .exclude(note="")
+        .order_by("-changed_at", "-id")
+        .values("note")[:1]
+    )
+    queryset = (
+        public_requests(jurisdiction_code)
+        .annotate(public_status_note=Subquery(latest_public_note))
+        .order_by("-requested_at", "-id")
+    )
+    if ids:
+        return queryset.filter(pk__in=ids)
+    if service_codes:
+        queryset = queryset.filter(category__code__in=service_codes)
+    if start is not None:
+        queryset = queryset.filter(requested_at__gte=start)
+    if end is not None:
+        queryset = queryset.filter(requested_at__lte=end)
+    if statuses == {"open"}:
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    elif statuses == {"closed"}:
+        queryset = queryset.filter(status__in=CLOSED_STATUSES)
+    return queryset
+
+
 def request_by_token(token: str) -> ServiceRequest | None:
     try:
         return ServiceRequest.objects.select_related(
             "category", "department", "district", "duplicate_of"
         ).get(token=token)
-    except (ServiceRequest.DoesNotExist, ValueError):
+    except (
+        ServiceRequest.DoesNotExist,
+        ValueError,
+        ValidationError,
+    ):  # Django says ValidationError for a bad UUID
         return None
 
 
