@@ -1,3 +1,8 @@
+from django.urls import path
+
+from fieldapp import views
 
 app_name = "fieldapp"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dispatcher_queue, name="dispatcher-queue"),
+]

@@ -101,9 +101,7 @@ class CategoryAttributeFactory(factory.django.DjangoModelFactory[CategoryAttribu
     description_en = factory.LazyAttribute(lambda o: f"Question {o.code}")
 
 
-def make_staff(
-    user: User, *, jurisdiction: Jurisdiction, department: Department | None = None, districts=()
-):
+def make_staff(user: User, *, jurisdiction: Jurisdiction, department: Department | None = None, districts=()):
     """Attach a user to a jurisdiction (and department / districts) as staff."""
     member = StaffMember.objects.create(user=user, jurisdiction=jurisdiction, department=department)
     member.districts.set(districts)

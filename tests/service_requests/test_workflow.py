@@ -8,13 +8,20 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from geo_services.core.errors import Conflict, InvalidInput, NotFound, OutsideDistricts
 from geo_services.service_requests import services
 from geo_services.service_requests.models import ServiceRequest, Status, StatusChange
 from tests.factories import UserFactory
 from tests.service_requests.conftest import DOWNTOWN, MARKA
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The rules' messages are matched in English (the project's default language is Arabic)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.django_db
