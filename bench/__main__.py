@@ -9,7 +9,7 @@ import os
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--districts", type=int, default=1000, help="synthetic districts (default 1000)")
-    parser.add_argument("--vertices", type=int, default=1100, help="vertices per district (default 1100)")
+    parser.add_argument("--vertices", type=int, default=2500, help="vertices per district (default 2500)")
     parser.add_argument(
         "--points", type=int, default=1_000_000, help="points for the bulk run (default 1000000)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.client import RequestFactory
@@ -32,4 +33,7 @@ def get(path: str, query: dict[str, str]) -> tuple[int, bytes]:
 
 
 def post_form(path: str, fields: dict[str, str]) -> tuple[int, bytes]:
-    return _call(_FACTORY.post(path, fields).environ)
+    """A form-encoded POST, as Open311 clients send it (no file)."""
+    return _call(
+        _FACTORY.post(path, urlencode(fields), content_type="application/x-www-form-urlencoded").environ
+    )

@@ -91,7 +91,7 @@ class District(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["jurisdiction__code", "code"]
+        ordering = ["jurisdiction_id", "code"]  # no join: a default order must stay cheap
         verbose_name = _("district")
         verbose_name_plural = _("districts")
         constraints = [
@@ -132,7 +132,7 @@ class Department(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
 
     class Meta:
-        ordering = ["jurisdiction__code", "code"]
+        ordering = ["jurisdiction_id", "code"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         constraints = [

@@ -52,7 +52,7 @@ class ServiceCategory(models.Model):
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        ordering = ["jurisdiction__code", "group", "code"]
+        ordering = ["jurisdiction_id", "group", "code"]  # no join: a default order must stay cheap
         verbose_name = _("service category")
         verbose_name_plural = _("service categories")
         constraints = [
@@ -78,7 +78,7 @@ class CategoryAttribute(models.Model):
     values = models.JSONField(_("choices"), default=list, blank=True)
 
     class Meta:
-        ordering = ["category", "order", "code"]
+        ordering = ["category_id", "order", "code"]
         verbose_name = _("category question")
         verbose_name_plural = _("category questions")
         constraints = [

@@ -146,12 +146,14 @@ def _check_media_url(media_url: str) -> None:
         raise InvalidInput(_("media_url is longer than 1000 characters."), code="too_long")
 
 
-def department_for(category: ServiceCategory, district_id: int) -> int:
+def department_for(category: ServiceCategory, district_id: int) -> Department:
     """The routing rule: this category in this district goes to … (else the category's default)."""
-    rule = RoutingRule.objects.filter(category=category, district_id=district_id).values_list(
-        "department_id", flat=True
+    rule = (
+        RoutingRule.objects.filter(category=category, district_id=district_id)
+        .select_related("department")
+        .first()
     )
-    return rule.first() or category.default_department_id
+    return rule.department if rule is not None else category.default_department
 
 
 def submit_request(
@@ -194,7 +196,7 @@ def submit_request(
             jurisdiction_id=match.district.jurisdiction_id,
             category=category,
             district_id=match.district.id,
-            department_id=department_for(category, match.district.id),
+            department=department_for(category, match.district.id),
             location=location,
             address=address.strip(),
             description=description.strip(),
@@ -375,6 +377,7 @@ def api_key_for(jurisdiction_code: str, key: str) -> Open311ApiKey:
             key_sha256=hash_api_key(key), active=True, jurisdiction__code=jurisdiction_code
         )
         .select_related("jurisdiction")
+        .defer("jurisdiction__boundary")
         .first()
     )
     if record is None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from geo_services.core import selectors as core_selectors
-from geo_services.core.errors import NotFound
+from geo_services.core.errors import DomainError, NotFound
 from geo_services.core.models import Jurisdiction
 from geo_services.service_requests import selectors, services
 from geo_services.service_requests.models import ServiceRequest
@@ -102,8 +102,13 @@ def _search(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
-    jurisdiction = _jurisdiction(request)
-    api_key = services.api_key_for(jurisdiction.code, parsing.api_key(request))
+    code = parsing.jurisdiction_code(request)
+    try:
+        api_key = services.api_key_for(code, parsing.api_key(request))
+    except DomainError:
+        _jurisdiction(request)  # an unknown jurisdiction is the clearer error than an invalid key
+        raise
+    jurisdiction = api_key.jurisdiction
     new = parsing.parse_new_request(request)
     submitted = services.submit_request(
         jurisdiction_code=jurisdiction.code,
