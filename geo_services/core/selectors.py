@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from geo_services.core.errors import InvalidInput, OutsideDistricts
 from geo_services.core.models import Jurisdiction
+from geo_services.core.parsing import LonLat
 
 
 def jurisdiction_by_code(code: str) -> Jurisdiction:
@@ -62,7 +63,7 @@ COVERING_DISTRICTS_IN_JURISDICTION_SQL = _COVERING_SQL.format(jurisdiction_filte
 
 
 def covering_districts_query(
-    point: Point, *, jurisdiction_code: str | None = None
+    point: Point | LonLat, *, jurisdiction_code: str | None = None
 ) -> tuple[str, dict[str, Any]]:
     """The SQL and parameters of the covering-districts lookup (exposed for EXPLAIN in tests)."""
     params: dict[str, Any] = {"lon": point.x, "lat": point.y}
@@ -95,7 +96,9 @@ def _execute_prepared(cursor: Any, sql: str, params: dict[str, Any]) -> None:
     cursor.execute(f"EXECUTE {name} ({placeholders})", arguments)
 
 
-def districts_covering_point(point: Point, *, jurisdiction_code: str | None = None) -> list[DistrictRef]:
+def districts_covering_point(
+    point: Point | LonLat, *, jurisdiction_code: str | None = None
+) -> list[DistrictRef]:
     """Every district whose boundary covers the point, in the tie-break order.
 
     Tests the subdivided parts (GiST-indexed, few vertices each) rather than whole districts, and
@@ -119,7 +122,7 @@ class DistrictMatch:
     on_border_with: tuple[DistrictRef, ...]
 
 
-def district_for_point(point: Point, *, jurisdiction_code: str | None = None) -> DistrictMatch:
+def district_for_point(point: Point | LonLat, *, jurisdiction_code: str | None = None) -> DistrictMatch:
     """The district a point belongs to: the routing rule every app uses.
 
     A point on a shared border (or a vertex shared by several districts) is covered by each of them;

@@ -80,19 +80,19 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _category(jurisdiction_code: str, service_code: str) -> ServiceCategory:
+def _service_definition(
+    jurisdiction_code: str, service_code: str
+) -> tuple[ServiceCategory, list[CategoryAttribute]]:
     if not service_code:
         raise InvalidInput(_("service_code is required."), code="missing_service_code")
-    try:
-        return ServiceCategory.objects.select_related("default_department").get(
-            jurisdiction__code=jurisdiction_code, code=service_code, active=True
-        )
-    except ServiceCategory.DoesNotExist:
+    definition = selectors.service_definition(jurisdiction_code, service_code)
+    if definition is None:
         raise InvalidInput(
             _("Unknown service_code %(code)r. The list of services is at services.json.")
             % {"code": service_code},
             code="unknown_service_code",
-        ) from None
+        )
+    return definition
 
 
 def _location(jurisdiction_code: str, point: Point | None, address: str) -> Point:
@@ -146,16 +146,6 @@ def _check_media_url(media_url: str) -> None:
         raise InvalidInput(_("media_url is longer than 1000 characters."), code="too_long")
 
 
-def department_for(category: ServiceCategory, district_id: int) -> Department:
-    """The routing rule: this category in this district goes to … (else the category's default)."""
-    rule = (
-        RoutingRule.objects.filter(category=category, district_id=district_id)
-        .select_related("department")
-        .first()
-    )
-    return rule.department if rule is not None else category.default_department
-
-
 def submit_request(
     *,
     jurisdiction_code: str,
@@ -177,10 +167,10 @@ def submit_request(
     as likely duplicates. Any problem raises a DomainError before anything is written.
     """
     contact = contact or Contact()
-    category = _category(jurisdiction_code, service_code)
+    category, questions = _service_definition(jurisdiction_code, service_code)
     location = _location(jurisdiction_code, point, address.strip())
     match = core_selectors.district_for_point(location, jurisdiction_code=jurisdiction_code)
-    cleaned_answers = clean_answers(category.attributes.all(), answers or {})
+    cleaned_answers = clean_answers(questions, answers or {})
     if len(description) > MAX_TEXT:
         raise InvalidInput(
             _("description is longer than %(limit)d characters.") % {"limit": MAX_TEXT}, code="too_long"
@@ -196,7 +186,7 @@ def submit_request(
             jurisdiction_id=match.district.jurisdiction_id,
             category=category,
             district_id=match.district.id,
-            department=department_for(category, match.district.id),
+            department=selectors.routed_department(category, match.district.id),
             location=location,
             address=address.strip(),
             description=description.strip(),
@@ -372,14 +362,7 @@ def create_open311_key(*, jurisdiction: Jurisdiction, name: str) -> tuple[Open31
 def api_key_for(jurisdiction_code: str, key: str) -> Open311ApiKey:
     if not key:
         raise Forbidden(_("api_key is required to submit requests."), code="missing_api_key")
-    record = (
-        Open311ApiKey.objects.filter(
-            key_sha256=hash_api_key(key), active=True, jurisdiction__code=jurisdiction_code
-        )
-        .select_related("jurisdiction")
-        .defer("jurisdiction__boundary")
-        .first()
-    )
+    record = selectors.active_api_key(jurisdiction_code, hash_api_key(key))
     if record is None:
         raise Forbidden(_("The api_key is not valid for this jurisdiction."), code="invalid_api_key")
     return record

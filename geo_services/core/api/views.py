@@ -21,7 +21,7 @@ from geo_services.core.api.serializers import (
     ErrorSerializer,
 )
 from geo_services.core.models import Jurisdiction
-from geo_services.core.parsing import parse_lat_lon
+from geo_services.core.parsing import parse_lon_lat
 from geo_services.core.roles import roles_of
 from geo_services.core.selectors import DistrictRef
 
@@ -91,13 +91,15 @@ class DistrictLookupView(APIView):
             "jurisdiction code, then district code; the others are listed in `on_border_with`."
         ),
     )
-    def get(self, request: Request) -> Response:
-        point = parse_lat_lon(request.query_params.get("lat"), request.query_params.get("lon"))
+    def get(self, request: Request) -> JsonResponse:
+        point = parse_lon_lat(request.query_params.get("lat"), request.query_params.get("lon"))
         match = selectors.district_for_point(
             point, jurisdiction_code=request.query_params.get("jurisdiction") or None
         )
         district = match.district
-        return Response(
+        # A plain JsonResponse: DRF passes it through without its renderer (the schema above still
+        # documents the shape).
+        return JsonResponse(
             {
                 **_district_summary(district),
                 "jurisdiction": {
@@ -107,7 +109,8 @@ class DistrictLookupView(APIView):
                     "time_zone": district.time_zone,
                 },
                 "on_border_with": [_district_summary(d) for d in match.on_border_with],
-            }
+            },
+            json_dumps_params={"ensure_ascii": False},
         )
 
 
