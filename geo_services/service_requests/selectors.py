@@ -11,11 +11,11 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from geo_services.core.models import Department, Jurisdiction, StaffMember
+from geo_services.core.models import Department, District, Jurisdiction, StaffMember
 from geo_services.core.roles import Role, roles_of
 from geo_services.service_requests.models import (
     CLOSED_STATUSES,
@@ -26,6 +26,9 @@ from geo_services.service_requests.models import (
     ServiceRequest,
     StatusChange,
 )
+
+# A request's district is shown by name; its boundary (thousands of vertices) must not come along.
+_LARGE_RELATED_SHAPES = ("district__geom",)
 
 
 def active_categories(jurisdiction_code: str) -> QuerySet[ServiceCategory]:
@@ -50,9 +53,9 @@ def with_overdue(queryset: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]
 def public_requests(jurisdiction_code: str) -> QuerySet[ServiceRequest]:
     """Requests as the public may see them (the caller must still leave out personal fields)."""
     return with_overdue(
-        ServiceRequest.objects.filter(jurisdiction__code=jurisdiction_code).select_related(
-            "category", "department", "district"
-        )
+        ServiceRequest.objects.filter(jurisdiction__code=jurisdiction_code)
+        .select_related("category", "department", "district")
+        .defer(*_LARGE_RELATED_SHAPES)
     )
 
 
@@ -98,9 +101,13 @@ def open311_requests(
 
 def request_by_token(token: str) -> ServiceRequest | None:
     try:
-        return ServiceRequest.objects.select_related(
-            "category", "department", "district", "duplicate_of"
-        ).get(token=token)
+        return (
+            ServiceRequest.objects.select_related(
+                "category", "department", "district", "jurisdiction", "duplicate_of"
+            )
+            .defer(*_LARGE_RELATED_SHAPES, "jurisdiction__boundary")
+            .get(token=token)
+        )
     except (
         ServiceRequest.DoesNotExist,
         ValueError,
@@ -114,8 +121,10 @@ def surviving_request(request: ServiceRequest) -> ServiceRequest:
     seen = {request.pk}
     while request.duplicate_of_id is not None and request.duplicate_of_id not in seen:
         seen.add(request.duplicate_of_id)
-        request = ServiceRequest.objects.select_related("category", "department", "district").get(
-            pk=request.duplicate_of_id
+        request = (
+            ServiceRequest.objects.select_related("category", "department", "district")
+            .defer(*_LARGE_RELATED_SHAPES)
+            .get(pk=request.duplicate_of_id)
         )
     return request
 
@@ -167,7 +176,14 @@ def staff_member(user: User | AnonymousUser) -> StaffMember | None:
     if not user.is_authenticated:
         return None
     try:
-        return StaffMember.objects.prefetch_related("districts").get(user=user)
+        return (
+            StaffMember.objects.select_related("jurisdiction")
+            .defer("jurisdiction__boundary")
+            .prefetch_related(
+                Prefetch("districts", queryset=District.objects.only("id", "code", "jurisdiction_id"))
+            )
+            .get(user=user)
+        )
     except StaffMember.DoesNotExist:
         return None
 
@@ -179,7 +195,9 @@ def requests_visible_to(user: User | AnonymousUser) -> QuerySet[ServiceRequest]:
     inspector: those assigned to them.
     """
     base = with_overdue(
-        ServiceRequest.objects.select_related("category", "department", "district", "assigned_to")
+        ServiceRequest.objects.select_related("category", "department", "district", "assigned_to").defer(
+            *_LARGE_RELATED_SHAPES
+        )
     )
     roles = roles_of(user)
     if Role.ADMIN in roles:

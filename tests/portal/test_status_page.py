@@ -157,8 +157,8 @@ class TestStatusPage:
                 actor=dispatcher, request_id=request.pk, to_status=Status.ASSIGNED, note=note, public=False
             )
         submit(downtown)
-        # The request, its jurisdiction, the nearby search and its rows, the history.
-        with django_assert_num_queries(5):
+        # The request (with its jurisdiction), the nearby search and its rows, the history.
+        with django_assert_num_queries(4):
             client.get(f"/requests/{request.token}/")
 
     def test_similar_reports_nearby_are_listed(self, client, pothole, downtown):
