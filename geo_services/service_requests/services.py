@@ -167,10 +167,6 @@ def submit_request(
     as likely duplicates. Any problem raises a DomainError before anything is written.
     """
     contact = contact or Contact()
-    category, questions = _service_definition(jurisdiction_code, service_code)
-    location = _location(jurisdiction_code, point, address.strip())
-    match = core_selectors.district_for_point(location, jurisdiction_code=jurisdiction_code)
-    cleaned_answers = clean_answers(questions, answers or {})
     if len(description) > MAX_TEXT:
         raise InvalidInput(
             _("description is longer than %(limit)d characters.") % {"limit": MAX_TEXT}, code="too_long"
@@ -181,7 +177,14 @@ def submit_request(
     _check_media_url(media_url)
     cleaned_photo: CleanPhoto | None = clean_photo(photo) if photo is not None else None
 
+    # Definition, lookup, routing, insert and duplicate check run in one transaction, so a report
+    # is stored with the routing it was checked against or not at all. (The photo is cleaned first:
+    # decoding an image should not hold a transaction open.)
     with transaction.atomic():
+        category, questions = _service_definition(jurisdiction_code, service_code)
+        location = _location(jurisdiction_code, point, address.strip())
+        match = core_selectors.district_for_point(location, jurisdiction_code=jurisdiction_code)
+        cleaned_answers = clean_answers(questions, answers or {})
         request = ServiceRequest.objects.create(
             jurisdiction_id=match.district.jurisdiction_id,
             category=category,
