@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "leaflet",
     "geo_services.core",
     "geo_services.service_requests",
+    "geo_services.venues",
     "geo_services.portal",
     "layers",
     "fieldapp",

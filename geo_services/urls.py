@@ -9,6 +9,7 @@ from geo_services.core.api import views as core_views
 api_v1 = [
     path("", include("geo_services.core.api.urls")),
     path("", include("geo_services.service_requests.api.urls")),
+    path("", include("geo_services.venues.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("open311/v2/", include("geo_services.service_requests.open311.urls")),
     path("media/requests/", include("geo_services.service_requests.media_urls")),
     path("field/", include("fieldapp.urls")),
+    path("venues/", include("geo_services.venues.page_urls")),
     path("", include("geo_services.portal.urls")),
 ]
 

@@ -61,6 +61,8 @@ class Jurisdiction(models.Model):
     name_ar = models.CharField(_("name (Arabic)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+    # ISO 4217: JOD for Amman, SAR for Riyadh and the Eastern Province; prices are in it.
+    currency = models.CharField(_("currency"), max_length=3, default="JOD")
     # The union of the districts, kept by the boundary import; null until districts exist.
     boundary = models.MultiPolygonField(_("boundary"), srid=STORAGE_SRID, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
