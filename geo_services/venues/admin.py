@@ -37,7 +37,15 @@ class OpeningExceptionInline(admin.TabularInline):
 
 @admin.register(Space)
 class SpaceAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "name_ar", "name_en", "parent", "bookable", "approval_required", "price_per_hour")
+    list_display = (
+        "__str__",
+        "name_ar",
+        "name_en",
+        "parent",
+        "bookable",
+        "approval_required",
+        "price_per_hour",
+    )
     list_filter = ("venue__jurisdiction", "bookable", "approval_required")
     search_fields = ("code", "name_ar", "name_en", "venue__code")
     list_select_related = ("venue", "parent")

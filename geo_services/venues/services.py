@@ -265,9 +265,11 @@ def _colliding_sessions(space: Space, sessions: list[tuple[datetime, datetime]])
     leaves = space_leaves(space.pk)
     colliding = []
     for start, end in sessions:
+        # The same test as the exclusion constraint: this session held with its gap against the
+        # time each existing booking holds (its own range plus its own space's gap).
         taken = Booking.objects.filter(
             status__in=LIVE_STATUSES,
-            during__overlap=DateTimeTZRange(start - gap, end + gap),
+            held__overlap=DateTimeTZRange(start, end + gap),
             leaves__overlap=leaves,
         ).exists()
         if taken:
@@ -276,10 +278,22 @@ def _colliding_sessions(space: Space, sessions: list[tuple[datetime, datetime]])
 
 
 def cancel_booking(*, user: User, booking_id: int) -> Booking:
-    """The booker cancels (before the space's cancellation deadline); staff may cancel any time."""
+    """The booker cancels (before the space's cancellation deadline); staff of the venue's
+    jurisdiction may cancel any time."""
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().select_related("space").filter(pk=booking_id).first()
-        if booking is None or (booking.user_id != user.pk and not _is_venue_staff(user)):
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("space__venue")
+            .filter(pk=booking_id)
+            .first()
+        )
+        own = booking is not None and booking.user_id == user.pk
+        if booking is not None and not own:
+            try:
+                _require_staff(user, booking.space)
+            except Forbidden:
+                booking = None  # someone else's booking does not exist for this person
+        if booking is None:
             raise NotFound(
                 _("There is no booking %(id)s of yours.") % {"id": booking_id}, code="unknown_booking"
             )
@@ -288,7 +302,7 @@ def cancel_booking(*, user: User, booking_id: int) -> Booking:
                 _("This booking is already %(status)s.") % {"status": BookingStatus(booking.status).label}
             )
         deadline = booking.during.lower - timedelta(hours=booking.space.cancellation_hours)
-        if booking.user_id == user.pk and not _is_venue_staff(user) and timezone.now() > deadline:
+        if own and not _is_venue_staff(user) and timezone.now() > deadline:
             raise Conflict(
                 _("Bookings of this space can be cancelled up to %(hours)d hours before they start.")
                 % {"hours": booking.space.cancellation_hours},

@@ -20,6 +20,7 @@ from PIL import Image
 from geo_services.core import selectors as core_selectors
 from geo_services.core.models import Department, Jurisdiction
 from geo_services.service_requests.models import AttributeType, ServiceRequest, Status
+from tests.browser.support import record_local_failures
 from tests.factories import (
     TEST_PASSWORD,
     CategoryAttributeFactory,
@@ -51,7 +52,7 @@ def closed_network(browser, live_server):
         viewport=PHONE, has_touch=True, is_mobile=True, locale="en-US", device_scale_factor=2
     )
     blocked: list[str] = []
-    failed_local: list[str] = []
+    failed_local = record_local_failures(context, server_host)
 
     def only_this_server(route):
         if urlparse(route.request.url).hostname == server_host:
@@ -61,12 +62,6 @@ def closed_network(browser, live_server):
             route.abort()
 
     context.route("**/*", only_this_server)
-    context.on(
-        "requestfailed",
-        lambda request: (
-            failed_local.append(request.url) if urlparse(request.url).hostname == server_host else None
-        ),
-    )
     yield context, blocked, failed_local
     context.close()
 

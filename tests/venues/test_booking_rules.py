@@ -156,7 +156,10 @@ class TestCourses:
         before = Booking.objects.count()
         with pytest.raises(Conflict) as caught:
             services.book_course(
-                user=UserFactory.create(), space_id=pitch["full"].pk, title="Football school", sessions=sessions
+                user=UserFactory.create(),
+                space_id=pitch["full"].pk,
+                title="Football school",
+                sessions=sessions,
             )
         assert caught.value.details == {"colliding": [sessions[2][0].isoformat(), sessions[5][0].isoformat()]}
         assert Booking.objects.count() == before
@@ -164,7 +167,9 @@ class TestCourses:
     def test_course_sessions_must_follow_the_rules(self, pitch):
         bad = [*self.sessions(1), (tomorrow_at(6), tomorrow_at(7))]
         with pytest.raises(InvalidInput):
-            services.book_course(user=UserFactory.create(), space_id=pitch["full"].pk, title="x", sessions=bad)
+            services.book_course(
+                user=UserFactory.create(), space_id=pitch["full"].pk, title="x", sessions=bad
+            )
         assert Booking.objects.count() == 0
 
 
@@ -194,7 +199,9 @@ class TestCancelAndDecide:
 
     def test_staff_block_holds_the_space(self, pitch):
         admin = UserFactory.create(is_superuser=True)
-        services.block_space(actor=admin, space_id=pitch["full"].pk, start=tomorrow_at(8), end=tomorrow_at(12))
+        services.block_space(
+            actor=admin, space_id=pitch["full"].pk, start=tomorrow_at(8), end=tomorrow_at(12)
+        )
         with pytest.raises(Conflict):
             book(pitch["b"], tomorrow_at(9), tomorrow_at(10))
         with pytest.raises(Forbidden):

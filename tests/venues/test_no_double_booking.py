@@ -50,7 +50,9 @@ def tomorrow_at(hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=ZoneInfo("Asia/Amman")).astimezone(UTC)
 
 
-def raw_booking(space: Space, user_id: int, start: datetime, end: datetime, status: str = "confirmed") -> None:
+def raw_booking(
+    space: Space, user_id: int, start: datetime, end: datetime, status: str = "confirmed"
+) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO venues_booking (space_id, user_id, during, status, is_block, note, leaves, created_at,"
@@ -118,8 +120,12 @@ class TestDatabaseRefuses:
         user = UserFactory.create()
         raw_booking(spaces["a"], user.pk, tomorrow_at(15), tomorrow_at(16))
         # Half A is split into two quarters: its booking now holds both.
-        Space.objects.create(venue=spaces["a"].venue, parent=spaces["a"], code="a1", name_ar="١", name_en="A1")
-        Space.objects.create(venue=spaces["a"].venue, parent=spaces["a"], code="a2", name_ar="٢", name_en="A2")
+        Space.objects.create(
+            venue=spaces["a"].venue, parent=spaces["a"], code="a1", name_ar="الربع الأول", name_en="A1"
+        )
+        Space.objects.create(
+            venue=spaces["a"].venue, parent=spaces["a"], code="a2", name_ar="الربع الثاني", name_en="A2"
+        )
         booking = Booking.objects.get(space=spaces["a"])
         assert len(booking.leaves) == 2
         with pytest.raises(IntegrityError, match="venues_booking_no_overlap"):
@@ -170,8 +176,12 @@ def test_the_service_answers_409_for_a_taken_slot(amman):
     first, second = UserFactory.create(), UserFactory.create()
     services.book_space(user=first, space_id=spaces["a"].pk, start=tomorrow_at(9), end=tomorrow_at(10))
     with pytest.raises(Conflict) as caught:
-        services.book_space(user=second, space_id=spaces["full"].pk, start=tomorrow_at(9), end=tomorrow_at(11))
+        services.book_space(
+            user=second, space_id=spaces["full"].pk, start=tomorrow_at(9), end=tomorrow_at(11)
+        )
     assert caught.value.status == 409
     with pytest.raises(InvalidInput):
-        services.book_space(user=second, space_id=spaces["full"].pk, start=tomorrow_at(11), end=tomorrow_at(10))
+        services.book_space(
+            user=second, space_id=spaces["full"].pk, start=tomorrow_at(11), end=tomorrow_at(10)
+        )
     assert Booking.objects.filter(status=BookingStatus.CONFIRMED).count() == 1

@@ -1,0 +1,493 @@
+"""Reads of venues: the map search (near a point, in a box, by kind, free for a time window), a
+venue with its spaces, free slots per space, a person's bookings and the bookings of a calendar feed.
+
+Distances and radii are in metres on the WGS84 spheroid (geography), never in degrees. Heavy output
+is built by PostGIS (json_agg). Opening hours are read in bulk for every space of a list at once,
+with the rule of `hours.opening_windows` (a test keeps the two equal), so no read is N+1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
+from django.db.models import F, Prefetch, QuerySet
+
+from geo_services.core.models import StaffMember
+from geo_services.core.parsing import LonLat
+from geo_services.core.roles import Role, roles_of
+from geo_services.venues.hours import Window, local_dates
+from geo_services.venues.hours import _local as local_to_utc
+from geo_services.venues.models import (
+    LIVE_STATUSES,
+    Booking,
+    OpeningException,
+    OpeningHours,
+    Space,
+    Venue,
+    VenueKind,
+)
+
+# Lists of venues or bookings never drag boundaries (thousands of vertices) along.
+_LARGE_SHAPES = ("district__geom", "jurisdiction__boundary")
+_LIVE = [s.value for s in LIVE_STATUSES]
+
+# A free-window search looks at no more (venue, space) pairs than this, nearest (or by code) first.
+# A whole city has a few hundred bookable spaces; the cap only guards against a continent-sized bbox.
+MAX_FREE_CANDIDATES = 5000
+
+
+# --- Opening hours, in bulk --------------------------------------------------------------------------
+
+
+def opening_windows_by_space(
+    space_ids: Iterable[int], first: date, last: date, *, zone: ZoneInfo
+) -> dict[int, list[Window]]:
+    """`hours.opening_windows` for many spaces in two queries: {space id: sorted UTC windows}.
+
+    Same rule: a dated exception replaces the weekly hours of its date (no hours = closed).
+    """
+    ids = list(dict.fromkeys(space_ids))
+    if not ids:
+        return {}
+    weekly: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
+    for space_id, weekday, opens, closes in OpeningHours.objects.filter(space_id__in=ids).values_list(
+        "space_id", "weekday", "opens", "closes"
+    ):
+        weekly[space_id][weekday].append((opens, closes))
+    exceptions: dict[int, dict[date, list[tuple[time | None, time | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for space_id, day, special_opens, special_closes in OpeningException.objects.filter(
+        space_id__in=ids, date__range=(first, last)
+    ).values_list("space_id", "date", "opens", "closes"):
+        exceptions[space_id][day].append((special_opens, special_closes))
+    result: dict[int, list[Window]] = {}
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    for space_id in ids:
+        windows: list[Window] = []
+        for day in days:
+            if day in exceptions[space_id]:
+                spans = [(o, c) for o, c in exceptions[space_id][day] if o is not None and c is not None]
+            else:
+                spans = weekly[space_id].get(day.weekday(), [])
+            windows.extend(Window(local_to_utc(day, o, zone), local_to_utc(day, c, zone)) for o, c in spans)
+        result[space_id] = sorted(windows)
+    return result
+
+
+# --- The map search ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BBox:
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+@dataclass(frozen=True)
+class VenueSearch:
+    """A checked search (the API's parsing builds it): every value finite and in range."""
+
+    jurisdiction_id: int
+    zone: ZoneInfo  # the jurisdiction's
+    near: LonLat | None = None
+    radius_m: float | None = None  # only with `near`
+    bbox: BBox | None = None
+    kinds: tuple[str, ...] = ()
+    free_from: datetime | None = None  # aware; with free_to
+    free_to: datetime | None = None
+    limit: int = 100
+
+
+_POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
+# Fixed fragments only: user values reach the SQL as parameters, never as text.
+_WHERE_BASE = "v.jurisdiction_id = %(jurisdiction)s AND v.active"
+_WHERE_KIND = "v.kind = ANY(%(kinds)s)"
+_WHERE_BBOX = (
+    "ST_Intersects(v.location, ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s, %(max_lat)s, 4326))"
+)
+# Geography: the radius is metres on the spheroid. Served by an index only with a GiST expression
+# index on (location::geography) — the geometry index cannot answer it (requested of the models'
+# owner); until then the jurisdiction's index narrows the scan.
+_WHERE_RADIUS = f"ST_DWithin(v.location::geography, {_POINT}, %(radius)s)"
+# KNN by sphere distance (an index walk with the geography index above); the exact spheroid
+# distance re-sorts the chosen venues in the output query (MapIt's "candidates by <->, then exact").
+_ORDER_NEAR = f"v.location::geography <-> {_POINT}"
+_ORDER_CODE = "v.code"
+_DISTANCE = f"round(ST_Distance(v.location::geography, {_POINT})::numeric, 1)"
+
+# The exclusion constraint's own test (migration 0002): a booking of the space for the window would
+# hold [free_from, free_to + the space's gap); no live booking may hold any of its leaves then
+# (`held` is each booking's time plus its space's gap). `leaves` and `held` are the two columns of
+# the constraint's GiST index, so each space's check can be one index probe.
+_SPACE_IS_UNBOOKED = """
+    NOT EXISTS (
+        SELECT 1 FROM venues_booking b
+        WHERE b.status = ANY(%(live)s)
+          AND b.leaves && venues_space_leaves(s.id)
+          AND b.held && tstzrange(%(free_from)s, %(free_to)s + make_interval(mins => s.buffer_minutes::int))
+    )
+"""
+
+_FEATURES_SQL = """
+    SELECT json_build_object(
+        'type', 'FeatureCollection',
+        'features', COALESCE(json_agg(json_build_object(
+            'type', 'Feature',
+            'id', v.id,
+            'geometry', ST_AsGeoJSON(v.location, 7)::json,
+            'properties', json_build_object(
+                'id', v.id,
+                'code', v.code,
+                'kind', v.kind,
+                'kind_label', %(kind_labels)s::jsonb ->> v.kind,
+                'name_ar', v.name_ar,
+                'name_en', v.name_en,
+                'capacity', v.capacity,
+                'district', json_build_object('code', d.code, 'name_ar', d.name_ar, 'name_en', d.name_en),
+                'bookable', EXISTS (SELECT 1 FROM venues_space s WHERE s.venue_id = v.id AND s.bookable),
+                'distance_m', {distance},
+                'free_spaces', {free_spaces}
+            )
+        ) ORDER BY {final_order}), '[]'::json)
+    )::text
+    FROM ({found}) found
+    JOIN venues_venue v ON v.id = found.id
+    JOIN core_district d ON d.id = v.district_id
+"""
+_FREE_SPACES = """(
+    SELECT json_agg(json_build_object('id', s.id, 'code', s.code, 'name_ar', s.name_ar, 'name_en', s.name_en)
+                    ORDER BY s.code)
+    FROM venues_space s WHERE s.venue_id = v.id AND s.id = ANY(%(free_space_ids)s)
+)"""
+
+
+def _filters(search: VenueSearch) -> tuple[list[str], dict[str, Any]]:
+    where = [_WHERE_BASE]
+    params: dict[str, Any] = {"jurisdiction": search.jurisdiction_id}
+    if search.kinds:
+        where.append(_WHERE_KIND)
+        params["kinds"] = list(search.kinds)
+    if search.bbox is not None:
+        where.append(_WHERE_BBOX)
+        params.update(
+            min_lon=search.bbox.min_lon,
+            min_lat=search.bbox.min_lat,
+            max_lon=search.bbox.max_lon,
+            max_lat=search.bbox.max_lat,
+        )
+    if search.near is not None:
+        params.update(lon=search.near.x, lat=search.near.y)
+        if search.radius_m is not None:
+            where.append(_WHERE_RADIUS)
+            params["radius"] = search.radius_m
+    return where, params
+
+
+def _kind_labels() -> str:
+    return json.dumps({kind.value: str(kind.label) for kind in VenueKind})
+
+
+def search_venues(search: VenueSearch) -> bytes:
+    """The venues of a search as a GeoJSON FeatureCollection (UTF-8 bytes), built by PostGIS.
+
+    With `near`: nearest first, each with `distance_m` (metres on the spheroid); otherwise by code.
+    With a free window: only venues with a bookable space free for all of it (open, no live booking
+    of any part of it, gaps between bookings kept), listed in `free_spaces`.
+    One query; four with a free window (candidates, weekly hours, exceptions, output).
+    """
+    where, params = _filters(search)
+    order = _ORDER_NEAR if search.near is not None else _ORDER_CODE
+    if search.free_from is not None and search.free_to is not None:
+        ids, free_space_ids = _free_venues(
+            search, where, params, order, free_from=search.free_from, free_to=search.free_to
+        )
+        if not ids:
+            return b'{"type": "FeatureCollection", "features": []}'
+        found = "SELECT unnest(%(ids)s::bigint[]) AS id"
+        params = {**params, "ids": ids, "free_space_ids": free_space_ids}
+        free_spaces = _FREE_SPACES
+    else:
+        # The KNN walk picks the `limit` nearest; the final ORDER BY sorts them by exact distance.
+        found = (
+            f"SELECT v.id FROM venues_venue v WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %(limit)s"  # noqa: S608 - fixed fragments
+        )
+        params = {**params, "limit": search.limit}
+        free_spaces = "NULL"
+    distance = _DISTANCE if search.near is not None else "NULL"
+    final_order = f"{_DISTANCE}, v.id" if search.near is not None else "v.code, v.id"
+    sql = _FEATURES_SQL.format(
+        found=found, distance=distance, free_spaces=free_spaces, final_order=final_order
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**params, "kind_labels": _kind_labels()})
+        (document,) = cursor.fetchone()
+    return document.encode()
+
+
+def _free_venues(
+    search: VenueSearch,
+    where: list[str],
+    params: dict[str, Any],
+    order: str,
+    *,
+    free_from: datetime,
+    free_to: datetime,
+) -> tuple[list[int], list[int]]:
+    """(venue ids in search order, free space ids) of the venues with a space free for the window."""
+    sql = f"""
+        SELECT v.id, s.id
+        FROM venues_venue v
+        JOIN venues_space s ON s.venue_id = v.id AND s.bookable
+        WHERE {" AND ".join(where)} AND {_SPACE_IS_UNBOOKED}
+        ORDER BY {order}, v.id, s.id
+        LIMIT %(candidates)s
+    """  # noqa: S608 - fixed fragments; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                **params,
+                "live": _LIVE,
+                "free_from": free_from,
+                "free_to": free_to,
+                "candidates": MAX_FREE_CANDIDATES,
+            },
+        )
+        candidates = cursor.fetchall()
+    if not candidates:
+        return [], []
+    first, last = local_dates(free_from, free_to, search.zone)
+    windows = opening_windows_by_space(
+        (space_id for _venue, space_id in candidates), first, last, zone=search.zone
+    )
+    venue_ids: list[int] = []
+    free_space_ids: list[int] = []
+    for venue_id, space_id in candidates:
+        if not any(w.contains(free_from, free_to) for w in windows[space_id]):
+            continue
+        if venue_id not in venue_ids:
+            if len(venue_ids) == search.limit:
+                continue
+            venue_ids.append(venue_id)
+        free_space_ids.append(space_id)
+    return venue_ids, free_space_ids
+
+
+# --- One venue -------------------------------------------------------------------------------------------
+
+
+def active_venue(venue_id: int) -> Venue | None:
+    """An active venue with its district and jurisdiction (without their boundaries)."""
+    return (
+        Venue.objects.select_related("district", "jurisdiction")
+        .defer(*_LARGE_SHAPES, "footprint")
+        .filter(pk=venue_id, active=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class VenueDetail:
+    venue: Venue
+    # Each with `opening_hours` and the coming `opening_exceptions` prefetched.
+    spaces: list[Space]
+
+
+def venue_detail(venue_id: int, *, now: datetime, exceptions_ahead: timedelta) -> VenueDetail | None:
+    """A venue with its spaces, their weekly hours and the exceptions of the coming days (from the
+    local today of its jurisdiction). Four queries."""
+    venue = active_venue(venue_id)
+    if venue is None:
+        return None
+    today = now.astimezone(ZoneInfo(venue.jurisdiction.time_zone)).date()
+    exceptions_until = today + exceptions_ahead
+    spaces = list(
+        Space.objects.filter(venue=venue)
+        .order_by("code")
+        .prefetch_related(
+            "opening_hours",
+            Prefetch(
+                "opening_exceptions",
+                queryset=OpeningException.objects.filter(date__range=(today, exceptions_until)),
+            ),
+        )
+    )
+    return VenueDetail(venue=venue, spaces=spaces)
+
+
+# --- Availability ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime
+
+
+@dataclass(frozen=True)
+class SpaceSlots:
+    space: Space
+    slots: list[Slot] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VenueAvailability:
+    venue: Venue
+    zone: ZoneInfo
+    first: date
+    days: int
+    spaces: list[SpaceSlots]
+
+
+def held_times(
+    space_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """{space id: [(from, to)…]}: when live bookings hold any leaf of each space within [start, end).
+
+    A booking holds its time plus its space's gap (`held`, the range the exclusion constraint
+    compares). One query: a booking of a hall is listed under each of its halves and a booking of a
+    half under the hall.
+    """
+    found: dict[int, list[tuple[datetime, datetime]]] = {space_id: [] for space_id in space_ids}
+    if not space_ids:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.id, lower(b.held), upper(b.held)
+            FROM venues_space s
+            CROSS JOIN LATERAL (SELECT venues_space_leaves(s.id) AS leaves) l
+            JOIN venues_booking b ON b.leaves && l.leaves
+            WHERE s.id = ANY(%(spaces)s)
+              AND b.status = ANY(%(live)s)
+              AND b.held && tstzrange(%(start)s, %(end)s)
+            ORDER BY s.id, lower(b.held)
+            """,
+            {"spaces": list(space_ids), "live": _LIVE, "start": start, "end": end},
+        )
+        for space_id, held_from, held_to in cursor.fetchall():
+            found[space_id].append((held_from, held_to))
+    return found
+
+
+def free_slots(
+    space: Space,
+    windows: Iterable[Window],
+    held: Sequence[tuple[datetime, datetime]],
+    *,
+    now: datetime,
+) -> list[Slot]:
+    """Slots of `slot_minutes` counted from each window's opening, that a citizen could book now.
+
+    Left out: slots starting in the past or within the space's notice, starting beyond its booking
+    horizon (the same rules as services.check_rules), and slots the exclusion constraint would
+    refuse — a booking of the slot holds it plus the space's gap, which must not meet the time
+    another live booking holds (its own time plus its gap).
+    """
+    step = timedelta(minutes=space.slot_minutes)
+    gap = timedelta(minutes=space.buffer_minutes)
+    earliest = now + timedelta(hours=space.min_notice_hours)
+    latest = now + timedelta(days=space.max_days_ahead)
+    slots: list[Slot] = []
+    for window in windows:
+        start = window.start
+        while start + step <= window.end:
+            end = start + step
+            if earliest <= start <= latest and not any(
+                held_from < end + gap and start < held_to for held_from, held_to in held
+            ):
+                slots.append(Slot(start, end))
+            start = end
+    return slots
+
+
+def venue_availability(venue: Venue, first: date, days: int, *, now: datetime) -> VenueAvailability:
+    """Free slots of each bookable space of the venue on `days` local dates from `first`.
+
+    Four queries whatever the number of spaces and days: spaces, weekly hours, exceptions, bookings.
+    """
+    zone = ZoneInfo(venue.jurisdiction.time_zone)
+    last = first + timedelta(days=days - 1)
+    spaces = list(Space.objects.filter(venue=venue, bookable=True).order_by("code"))
+    windows = opening_windows_by_space((s.pk for s in spaces), first, last, zone=zone)
+    all_windows = [w for ws in windows.values() for w in ws]
+    held: dict[int, list[tuple[datetime, datetime]]] = {s.pk: [] for s in spaces}
+    if all_windows:
+        widest_gap = timedelta(minutes=max(s.buffer_minutes for s in spaces))
+        held = held_times(
+            [s.pk for s in spaces],
+            min(w.start for w in all_windows),
+            max(w.end for w in all_windows) + widest_gap,
+        )
+    return VenueAvailability(
+        venue=venue,
+        zone=zone,
+        first=first,
+        days=days,
+        spaces=[SpaceSlots(s, free_slots(s, windows[s.pk], held[s.pk], now=now)) for s in spaces],
+    )
+
+
+# --- Bookings --------------------------------------------------------------------------------------------
+
+
+def _bookings() -> QuerySet[Booking]:
+    return Booking.objects.select_related(
+        "space__venue__jurisdiction", "space__venue__district", "course"
+    ).defer("space__venue__jurisdiction__boundary", "space__venue__district__geom", "space__venue__footprint")
+
+
+def bookings_of(user: User | AnonymousUser, *, limit: int = 200) -> list[Booking]:
+    """A person's bookings (and staff blocks they made), latest start first. One query."""
+    if not user.is_authenticated:
+        return []
+    return list(_bookings().filter(user=user).order_by(F("during").desc(), "-id")[:limit])
+
+
+def booking_for_display(booking_id: int) -> Booking:
+    """A booking with its space, venue and jurisdiction (for the answer after a write)."""
+    return _bookings().get(pk=booking_id)
+
+
+def course_bookings(course_id: int) -> list[Booking]:
+    return list(_bookings().filter(course_id=course_id).order_by("during"))
+
+
+def feed_bookings(user_id: int, *, since: datetime) -> list[Booking]:
+    """A person's bookings ending after `since`, for their calendar feed (cancelled ones included,
+    so calendars drop them). One query."""
+    return list(_bookings().filter(user_id=user_id, during__endswith__gte=since).order_by("during", "id"))
+
+
+def booking_visible_to(user: User | AnonymousUser, booking_id: int) -> Booking | None:
+    """The booking when `user` booked it, or is venue staff of its jurisdiction (dispatcher, admin)."""
+    if not user.is_authenticated:
+        return None
+    booking = _bookings().filter(pk=booking_id).first()
+    if booking is None or booking.user_id == user.pk:
+        return booking
+    roles = roles_of(user)
+    if Role.ADMIN in roles:
+        return booking
+    if Role.DISPATCHER in roles:
+        jurisdiction_id = booking.space.venue.jurisdiction_id
+        if StaffMember.objects.filter(user=user, jurisdiction_id=jurisdiction_id).exists():
+            return booking
+    return None
+
+
+def space_time_zone(space_id: int) -> ZoneInfo | None:
+    """The time zone of the jurisdiction a space belongs to (None for an unknown space)."""
+    zone = Space.objects.filter(pk=space_id).values_list("venue__jurisdiction__time_zone", flat=True).first()
+    return ZoneInfo(zone) if zone else None
