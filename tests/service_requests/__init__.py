@@ -14,6 +14,26 @@ from geo_services.core.models import Jurisdiction
 from geo_services.service_requests import services
 
 OPEN311 = "/open311/v2/"
+# A request's fields in GeoReport v2, in the specification's order: nothing more may be public.
+REQUEST_FIELDS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
 DOWNTOWN = {"lat": "31.9516", "long": "35.9393"}  # al-madina (demo) / amman-qasabah-district (liwa)
 SAHAB = {"lat": "31.8717", "long": "36.0044"}  # sahab-district (liwa)
 GPS_IFD = 0x8825

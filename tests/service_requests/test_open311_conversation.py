@@ -16,6 +16,7 @@ from tests.service_requests import (
     CONTACT,
     DOWNTOWN,
     OPEN311,
+    REQUEST_FIELDS,
     new_key,
     photo_upload,
     xml_items,
@@ -225,25 +226,7 @@ def test_xml_conversation(client, amman):
         return xml_items(root, "request")
 
     (item,) = items("requests.xml", {"service_request_id": request_id})
-    assert list(item) == [
-        "service_request_id",
-        "status",
-        "status_notes",
-        "service_name",
-        "service_code",
-        "description",
-        "agency_responsible",
-        "service_notice",
-        "requested_datetime",
-        "updated_datetime",
-        "expected_datetime",
-        "address",
-        "address_id",
-        "zipcode",
-        "lat",
-        "long",
-        "media_url",
-    ]
+    assert list(item) == list(REQUEST_FIELDS)
     assert item["status"] == "open"
     assert item["service_code"] == "pest-control"
     assert item["agency_responsible"] == "Public Health"

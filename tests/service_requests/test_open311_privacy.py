@@ -13,30 +13,13 @@ from tests.service_requests import (
     DOWNTOWN,
     GPS_IFD,
     OPEN311,
+    REQUEST_FIELDS,
     jpeg_with_gps,
     new_key,
     photo_upload,
 )
 
-PUBLIC_FIELDS = {
-    "service_request_id",
-    "status",
-    "status_notes",
-    "service_name",
-    "service_code",
-    "description",
-    "agency_responsible",
-    "service_notice",
-    "requested_datetime",
-    "updated_datetime",
-    "expected_datetime",
-    "address",
-    "address_id",
-    "zipcode",
-    "lat",
-    "long",
-    "media_url",
-}
+PUBLIC_FIELDS = set(REQUEST_FIELDS)
 
 
 @pytest.fixture(autouse=True)
