@@ -10,6 +10,7 @@
   }
   const text = config.text;
   const format = Amanah.format;
+  const { element, show } = Amanah;
   const arabic = config.language.startsWith("ar");
   // Latin digits, as on the rest of the municipality's pages (and in request numbers).
   const locale = `${arabic ? "ar-JO" : "en-GB"}-u-nu-latn`;
@@ -53,21 +54,6 @@
     return relative.format(-Math.round(minutes / (60 * 24)), "day");
   }
 
-  function element(tag, className, content) {
-    const node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (content !== undefined && content !== null) {
-      node.textContent = content;
-    }
-    return node;
-  }
-
-  function show(node, message) {
-    node.textContent = message || "";
-    node.hidden = !message;
-  }
 
   async function api(url, { method = "GET", body } = {}) {
     const headers = { Accept: "application/json", "Accept-Language": config.language };

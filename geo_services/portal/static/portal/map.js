@@ -70,5 +70,29 @@
     return { map: map, outlines: outlines, ready: ready };
   }
 
-  window.Amanah = { readJSON: readJSON, format: format, isArabic: isArabic, createMap: createMap };
+  /* Small DOM helpers every page script uses. */
+  function element(tag, className, content) {
+    const node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (content !== undefined && content !== null) {
+      node.textContent = content;
+    }
+    return node;
+  }
+
+  function show(node, message) {
+    node.textContent = message || "";
+    node.hidden = !message;
+  }
+
+  window.Amanah = {
+    readJSON: readJSON,
+    format: format,
+    isArabic: isArabic,
+    createMap: createMap,
+    element: element,
+    show: show,
+  };
 })();

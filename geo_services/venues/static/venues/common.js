@@ -18,21 +18,7 @@
     return String(language || "ar").startsWith("ar") ? obj.name_ar || obj.name_en : obj.name_en || obj.name_ar;
   }
 
-  function element(tag, className, content) {
-    const node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (content !== undefined && content !== null) {
-      node.textContent = content;
-    }
-    return node;
-  }
-
-  function show(node, message) {
-    node.textContent = message || "";
-    node.hidden = !message;
-  }
+  const { element, show } = window.Amanah;
 
   /* An error the page can show as it is: the API's own message, or one of the page's sentences. */
   class ApiError extends Error {
