@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from leaflet.admin import LeafletGeoAdmin
 
 from geo_services.venues.models import Booking, Course, OpeningException, OpeningHours, Space, Venue
+from geo_services.venues.selectors import bookings_colliding_if_moved
+
+
+class SpaceForm(forms.ModelForm):
+    """Moving a space under another parent changes what its bookings hold; a move that would make
+    two live bookings overlap is refused here with their numbers (the database refuses it anyway)."""
+
+    # No Meta: the admin builds it with the fields each admin (page or inline) shows.
+    instance: Space
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        parent = cleaned.get("parent")
+        if self.instance.pk is None or "parent" in self.errors:
+            return cleaned  # a new space has no bookings to collide
+        parent_id = parent.pk if parent is not None else None
+        if parent_id == self.instance.parent_id:
+            return cleaned
+        venue = cleaned.get("venue")
+        moved = Space(pk=self.instance.pk, venue_id=venue.pk if venue is not None else self.instance.venue_id)
+        pairs = bookings_colliding_if_moved(moved, parent_id)
+        if pairs:
+            listed = ", ".join(f"#{first} / #{second}" for first, second in pairs)
+            raise forms.ValidationError(
+                _("This move would make live bookings overlap: %(pairs)s. Cancel or move them first.")
+                % {"pairs": listed}
+            )
+        return cleaned
 
 
 class SpaceInline(admin.TabularInline):
     model = Space
+    form = SpaceForm
     extra = 0
     fields = ("code", "name_ar", "name_en", "parent", "bookable", "slot_minutes", "price_per_hour")
     show_change_link = True
@@ -37,6 +70,7 @@ class OpeningExceptionInline(admin.TabularInline):
 
 @admin.register(Space)
 class SpaceAdmin(admin.ModelAdmin):
+    form = SpaceForm
     list_display = (
         "__str__",
         "name_ar",

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField
+from django.core.exceptions import ValidationError
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -111,6 +112,31 @@ class Space(models.Model):
 
     def __str__(self) -> str:
         return f"{self.venue.code}/{self.code}"
+
+    def clean(self) -> None:
+        """The rules of the hierarchy trigger (migration 0004), as form errors: the parent is a space
+        of the same venue and neither this space nor one below it."""
+        super().clean()
+        if self.parent_id is None:
+            return
+        parent = Space.objects.filter(pk=self.parent_id).values_list("venue_id", "parent_id").first()
+        if parent is None:
+            return
+        if parent[0] != self.venue_id:
+            raise ValidationError({"parent": _("The parent must be a space of the same venue.")})
+        if self.pk is None:
+            return
+        seen: set[int | None] = {self.parent_id}
+        above: int | None = parent[1]
+        while above is not None and above not in seen:
+            if above == self.pk:
+                break
+            seen.add(above)
+            above = Space.objects.filter(pk=above).values_list("parent_id", flat=True).first()
+        if self.parent_id == self.pk or above == self.pk:
+            raise ValidationError(
+                {"parent": _("A space cannot be placed under itself or under one of its sub-spaces.")}
+            )
 
 
 class OpeningHours(models.Model):

@@ -3,16 +3,15 @@ venue with its spaces, free slots per space, a person's bookings and the booking
 
 Distances and radii are in metres on the WGS84 spheroid (geography), never in degrees. Heavy output
 is built by PostGIS (json_agg). Opening hours are read in bulk for every space of a list at once,
-with the rule of `hours.opening_windows` (a test keeps the two equal), so no read is N+1.
+with `hours.opening_windows_by_space`, so no read is N+1.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,13 +22,11 @@ from django.db.models import F, Prefetch, QuerySet
 from geo_services.core.models import StaffMember
 from geo_services.core.parsing import LonLat
 from geo_services.core.roles import Role, roles_of
-from geo_services.venues.hours import Window, local_dates
-from geo_services.venues.hours import _local as local_to_utc
+from geo_services.venues.hours import Window, local_dates, opening_windows_by_space
 from geo_services.venues.models import (
     LIVE_STATUSES,
     Booking,
     OpeningException,
-    OpeningHours,
     Space,
     Venue,
     VenueKind,
@@ -42,45 +39,6 @@ _LIVE = [s.value for s in LIVE_STATUSES]
 # A free-window search looks at no more (venue, space) pairs than this, nearest (or by code) first.
 # A whole city has a few hundred bookable spaces; the cap only guards against a continent-sized bbox.
 MAX_FREE_CANDIDATES = 5000
-
-
-# --- Opening hours, in bulk --------------------------------------------------------------------------
-
-
-def opening_windows_by_space(
-    space_ids: Iterable[int], first: date, last: date, *, zone: ZoneInfo
-) -> dict[int, list[Window]]:
-    """`hours.opening_windows` for many spaces in two queries: {space id: sorted UTC windows}.
-
-    Same rule: a dated exception replaces the weekly hours of its date (no hours = closed).
-    """
-    ids = list(dict.fromkeys(space_ids))
-    if not ids:
-        return {}
-    weekly: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
-    for space_id, weekday, opens, closes in OpeningHours.objects.filter(space_id__in=ids).values_list(
-        "space_id", "weekday", "opens", "closes"
-    ):
-        weekly[space_id][weekday].append((opens, closes))
-    exceptions: dict[int, dict[date, list[tuple[time | None, time | None]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for space_id, day, special_opens, special_closes in OpeningException.objects.filter(
-        space_id__in=ids, date__range=(first, last)
-    ).values_list("space_id", "date", "opens", "closes"):
-        exceptions[space_id][day].append((special_opens, special_closes))
-    result: dict[int, list[Window]] = {}
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    for space_id in ids:
-        windows: list[Window] = []
-        for day in days:
-            if day in exceptions[space_id]:
-                spans = [(o, c) for o, c in exceptions[space_id][day] if o is not None and c is not None]
-            else:
-                spans = weekly[space_id].get(day.weekday(), [])
-            windows.extend(Window(local_to_utc(day, o, zone), local_to_utc(day, c, zone)) for o, c in spans)
-        result[space_id] = sorted(windows)
-    return result
 
 
 # --- The map search ------------------------------------------------------------------------------------
@@ -437,6 +395,48 @@ def venue_availability(venue: Venue, first: date, days: int, *, now: datetime) -
         days=days,
         spaces=[SpaceSlots(s, free_slots(s, windows[s.pk], held[s.pk], now=now)) for s in spaces],
     )
+
+
+# --- The space hierarchy ---------------------------------------------------------------------------------
+
+
+def bookings_colliding_if_moved(space: Space, new_parent_id: int | None) -> list[tuple[int, int]]:
+    """Pairs of live booking ids that would overlap if `space` hung under `new_parent_id`.
+
+    The database refuses such a move (the exclusion constraint, once the hierarchy trigger has given
+    the bookings their new leaves); this asks the same question beforehand, on the venue's tree with
+    the one parent changed, so the admin can name the bookings instead of failing. One query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE tree AS (
+                SELECT id, CASE WHEN id = %(space)s THEN %(parent)s::bigint ELSE parent_id END AS parent_id
+                FROM venues_space WHERE venue_id = %(venue)s
+            ),
+            below(root, id) AS (
+                SELECT id, id FROM tree
+                UNION
+                SELECT b.root, t.id FROM tree t JOIN below b ON t.parent_id = b.id
+            ),
+            leaves AS (
+                SELECT b.root AS space_id, array_agg(b.id::integer) AS leaves FROM below b
+                WHERE NOT EXISTS (SELECT 1 FROM tree c WHERE c.parent_id = b.id)
+                GROUP BY b.root
+            ),
+            live AS (
+                SELECT bk.id, bk.held, l.leaves FROM venues_booking bk
+                JOIN leaves l ON l.space_id = bk.space_id
+                WHERE bk.status = ANY(%(live)s)
+            )
+            SELECT a.id, b.id FROM live a
+            JOIN live b ON a.id < b.id AND a.leaves && b.leaves AND a.held && b.held
+            ORDER BY a.id, b.id
+            LIMIT 20
+            """,
+            {"space": space.pk, "parent": new_parent_id, "venue": space.venue_id, "live": _LIVE},
+        )
+        return [(first, second) for first, second in cursor.fetchall()]
 
 
 # --- Bookings --------------------------------------------------------------------------------------------

@@ -177,19 +177,23 @@ class TestTimeZones:
         assert found[0][0] == datetime(2026, 10, 24, 23, tzinfo=UTC)
         assert found[-1][1] == datetime(2026, 10, 25, 3, tzinfo=UTC)
 
-    def test_bulk_windows_equal_hours_opening_windows(self, berlin, booking_space):
-        """The bulk reader used by the search and availability keeps the rule of hours.opening_windows."""
-        amman_space = booking_space(hours=(time(9), time(17)))
-        closed_on(amman_space, date(2026, 3, 30))
-        OpeningException.objects.create(
-            space=amman_space, date=date(2026, 3, 31), opens=time(20), closes=time(23)
-        )
-        berlin_space = add_venue(berlin, "b", 13.4, 52.52, hours=(time(1), time(4))).spaces.get()
-        first, last = date(2026, 3, 26), date(2026, 4, 2)
-        for space, zone in ((amman_space, AMMAN_ZONE), (berlin_space, BERLIN_ZONE)):
-            bulk = selectors.opening_windows_by_space([space.pk], first, last, zone=zone)
-            assert bulk[space.pk] == hours.opening_windows(space, first, last, zone=zone)
-            assert bulk[space.pk]
+    def test_bulk_windows_keep_each_space_its_own_hours_and_exceptions(self, city, booking_space):
+        """Many spaces read at once (the search and availability do): no space gets another's hours
+        or exceptions."""
+        early = booking_space(hours=(time(9), time(17)))
+        late = add_venue(city, "late", 35.95, 31.96, hours=(time(18), time(23))).spaces.get()
+        closed_on(early, date(2026, 3, 30))
+        OpeningException.objects.create(space=late, date=date(2026, 3, 31), opens=time(20), closes=time(21))
+        windows = hours.opening_windows_by_space([early.pk, late.pk], date(2026, 3, 30), date(2026, 3, 31),
+                                                 zone=AMMAN_ZONE)  # fmt: skip
+        local = {
+            space_id: [(w.start.astimezone(AMMAN_ZONE), w.end.astimezone(AMMAN_ZONE)) for w in found]
+            for space_id, found in windows.items()
+        }
+        assert [(s.day, s.hour, e.hour) for s, e in local[early.pk]] == [(31, 9, 17)]
+        assert [(s.day, s.hour, e.hour) for s, e in local[late.pk]] == [(30, 18, 23), (31, 20, 21)]
+        assert windows[early.pk] == hours.opening_windows(early, date(2026, 3, 30), date(2026, 3, 31),
+                                                          zone=AMMAN_ZONE)  # fmt: skip
 
 
 @pytest.mark.django_db
