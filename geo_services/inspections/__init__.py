@@ -1,0 +1,1 @@
+"""Field inspections: checklist templates, jobs, inspections sent from tablets, photos, audit trail."""
