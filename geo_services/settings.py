@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "geo_services.core",
     "geo_services.service_requests",
     "geo_services.venues",
+    "geo_services.inspections",
     "geo_services.portal",
     "layers",
     "fieldapp",

@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("geo_services.core.api.urls")),
     path("", include("geo_services.service_requests.api.urls")),
     path("", include("geo_services.venues.api.urls")),
+    path("", include("geo_services.inspections.api.urls")),
+    path("", include("fieldapp.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +25,7 @@ urlpatterns = [
     path("open311/v2/", include("geo_services.service_requests.open311.urls")),
     path("media/requests/", include("geo_services.service_requests.media_urls")),
     path("field/", include("fieldapp.urls")),
+    path("dispatch/", include("fieldapp.dispatch_urls")),
     path("venues/", include("geo_services.venues.page_urls")),
     path("", include("geo_services.portal.urls")),
 ]

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import Point
@@ -38,6 +38,9 @@ from geo_services.service_requests.models import (
     Status,
     StatusChange,
 )
+
+if TYPE_CHECKING:
+    from geo_services.inspections.services import FollowUp
 
 
 @dataclass(frozen=True)
@@ -288,9 +291,24 @@ def change_status(
     return request
 
 
-def assign_request(*, actor: User, request_id: int, inspector_id: int, note: str = "") -> ServiceRequest:
-    """Give a request to an inspector of the same jurisdiction."""
+def assign_request(
+    *,
+    actor: User,
+    request_id: int,
+    inspector_id: int,
+    note: str = "",
+    follow_up: FollowUp | None = None,
+) -> ServiceRequest:
+    """Give a request to an inspector of the same jurisdiction, with its follow-up inspection job.
+
+    In the same transaction the inspections app creates the follow-up job (or hands the open one to
+    this inspector): with the jurisdiction's checklist template of kind request_followup, unless
+    `follow_up` names another template or a due date. A jurisdiction without such a template gets
+    no job; the assignment alone stands (see inspections.services.follow_up_request).
+    """
     from django.contrib.auth import get_user_model
+
+    from geo_services.inspections import services as inspection_services
 
     inspector = get_user_model().objects.filter(pk=inspector_id, is_active=True).first()
     if inspector is None or not has_role(inspector, Role.INSPECTOR):
@@ -308,6 +326,9 @@ def assign_request(*, actor: User, request_id: int, inspector_id: int, note: str
             raise InvalidInput(_("That inspector works for another jurisdiction."), code="not_an_inspector")
         request.assigned_to = inspector
         _record(request, to_status=Status.ASSIGNED, actor=actor, note=note.strip(), public=False)
+        inspection_services.follow_up_request(
+            actor=actor, request=request, inspector=inspector, follow_up=follow_up
+        )
     return request
 
 

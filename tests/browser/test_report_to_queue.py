@@ -143,12 +143,12 @@ def test_a_report_from_a_phone_reaches_the_dispatchers_queue(live_server, closed
     assert page.locator(".alert--success").count() == 1
 
     # --- The dispatcher signs in and finds it in the queue -------------------------------------------
-    page.goto(f"{live_server.url}/field/")
-    page.wait_for_url(re.compile(r"/accounts/login/\?next=/field/$"))
+    page.goto(f"{live_server.url}/dispatch/")
+    page.wait_for_url(re.compile(r"/accounts/login/\?next=/dispatch/$"))
     page.fill("#id_username", "lighting-dispatcher")
     page.fill("#id_password", TEST_PASSWORD)
     page.click(".login-form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/field/")
+    page.wait_for_url(f"{live_server.url}/dispatch/")
 
     item = page.locator(f'.queue-item[data-request-id="{request.pk}"]')
     item.wait_for(timeout=15_000)

@@ -1,4 +1,4 @@
-"""The dispatcher's queue page (/field/) admits dispatchers and administrators only; the login page."""
+"""The dispatcher's queue page (/dispatch/) admits dispatchers and administrators only; the login page."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ def page_config(html: str) -> dict:
 @pytest.mark.django_db
 class TestQueueAccess:
     def test_anonymous_people_are_sent_to_sign_in(self, client, amman):
-        response = client.get("/field/")
+        response = client.get("/dispatch/")
         assert response.status_code == 302
-        assert response["Location"] == "/accounts/login/?next=/field/"
+        assert response["Location"] == "/accounts/login/?next=/dispatch/"
 
     @pytest.mark.parametrize("role", ["citizen", "inspector", "planner"])
     def test_other_roles_are_refused(self, client, amman, role):
         client.force_login(UserFactory.create(roles=[role]))
-        response = client.get("/field/")
+        response = client.get("/dispatch/")
         assert response.status_code == 403
         assert re.search(r'<html[^>]*lang="ar"[^>]*dir="rtl"', response.content.decode())
 
@@ -38,7 +38,7 @@ class TestQueueAccess:
             user, jurisdiction=amman, department=roads, districts=District.objects.filter(code="marka")
         )
         client.force_login(user)
-        response = client.get("/field/")
+        response = client.get("/dispatch/")
         html = response.content.decode()
 
         assert response.status_code == 200
@@ -52,11 +52,12 @@ class TestQueueAccess:
         assert {s["value"] for s in config["statuses"]} >= {"new", "assigned", "in_progress", "resolved"}
         assert "csrfmiddlewaretoken" in html  # the script sends it as X-CSRFToken
         assert "/static/fieldapp/queue.js" in html
+        assert "/static/fieldapp/api.js" in html  # the fetch helper the staff pages share
         assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
 
     def test_an_administrator_gets_the_queue(self, client, amman: Jurisdiction):
         client.force_login(UserFactory.create(username="root", is_superuser=True, is_staff=True))
-        response = client.get("/field/")
+        response = client.get("/dispatch/")
         assert response.status_code == 200
         assert page_config(response.content.decode())["districts"] == []  # all, from the map's outlines
 
@@ -68,15 +69,26 @@ class TestLoginPage:
         make_staff(
             user, jurisdiction=amman, department=Department.objects.get(jurisdiction=amman, code="lighting")
         )
-        page = client.get("/accounts/login/?next=/field/")
+        page = client.get("/accounts/login/?next=/dispatch/")
         html = page.content.decode()
         assert re.search(r'<html[^>]*lang="ar"[^>]*dir="rtl"', html)
-        assert 'name="next" value="/field/"' in html
+        assert 'name="next" value="/dispatch/"' in html
 
-        response = client.post("/accounts/login/", {"username": "dispatch-1", "password": TEST_PASSWORD})
+        response = client.post(
+            "/accounts/login/", {"username": "dispatch-1", "password": TEST_PASSWORD, "next": "/dispatch/"}
+        )
         assert response.status_code == 302
-        assert response["Location"] == "/field/"
-        assert client.get("/field/").status_code == 200
+        assert response["Location"] == "/dispatch/"
+        assert client.get("/dispatch/").status_code == 200
+
+    def test_signing_in_without_a_destination_brings_a_dispatcher_to_the_queue(self, client, amman):
+        # The sign-in default is the field app (/field/), which sends a dispatcher on to /dispatch/.
+        UserFactory.create(username="dispatch-3", roles=["dispatcher"])
+        response = client.post(
+            "/accounts/login/", {"username": "dispatch-3", "password": TEST_PASSWORD}, follow=True
+        )
+        assert response.redirect_chain == [("/field/", 302), ("/dispatch/", 302)]
+        assert response.status_code == 200
 
     def test_a_wrong_password_is_explained(self, client, amman):
         UserFactory.create(username="dispatch-2", roles=["dispatcher"])

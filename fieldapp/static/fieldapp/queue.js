@@ -15,7 +15,6 @@
   // Latin digits, as on the rest of the municipality's pages (and in request numbers).
   const locale = `${arabic ? "ar-JO" : "en-GB"}-u-nu-latn`;
   const PAGE_SIZE = 50;
-  const csrfToken = document.querySelector("[name=csrfmiddlewaretoken]").value;
   const statusLabels = Object.fromEntries(config.statuses.map((s) => [s.value, s.label]));
   const openStatuses = new Set(config.openStatuses);
   const requestsUrl = config.api.requests;
@@ -54,41 +53,9 @@
     return relative.format(-Math.round(minutes / (60 * 24)), "day");
   }
 
-
-  async function api(url, { method = "GET", body } = {}) {
-    const headers = { Accept: "application/json", "Accept-Language": config.language };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRFToken"] = csrfToken;
-    }
-    let response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        credentials: "same-origin",
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      throw new Error(text.offline);
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (error) {
-      data = null;
-    }
-    if (!response.ok) {
-      if (data && data.error && data.error.message) {
-        throw new Error(data.error.message);
-      }
-      if (response.status === 401 || response.status === 403) {
-        throw new Error(text.signedOut);
-      }
-      throw new Error(format(text.requestFailed, { status: response.status }));
-    }
-    return data;
-  }
+  /* The shared API helper (fieldapp/api.js) with this page's language and sentences. */
+  const api = (url, { method = "GET", body } = {}) =>
+    AmanahApi.request(url, { method, body, language: config.language, text });
 
   /* --- Map ------------------------------------------------------------------------------------ */
   const created = Amanah.createMap($("#queue-map"), config.map);
