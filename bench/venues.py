@@ -116,10 +116,9 @@ BARE_SEARCH = f"""
           AND ST_DWithin(v.location::geography, {_POINT}, %(radius)s)
           -- no live booking holds a leaf of the space in the window plus the space's gap
           AND NOT EXISTS (
-              SELECT 1 FROM venues_booking b
-              WHERE b.status IN {LIVE}
-                AND b.leaves && venues_space_leaves(s.id)
-                AND b.held && tstzrange(%(free_from)s, %(free_to)s + make_interval(mins => s.buffer_minutes))
+              SELECT 1 FROM venues_bookingleaf bl
+              WHERE bl.leaf_id = ANY(venues_space_leaves(s.id))
+                AND bl.held && tstzrange(%(free_from)s, %(free_to)s + make_interval(mins => s.buffer_minutes))
           )
           -- open for the whole window: a dated exception replaces the weekly hours of its date
           AND EXISTS (
@@ -206,10 +205,9 @@ BARE_AVAILABILITY = f"""
                           WHERE e.space_id = sp.id AND e.date = days.day::date)
     ),
     held AS MATERIALIZED (
-        SELECT sp.id AS space_id, b.held
-        FROM spaces sp JOIN venues_booking b ON b.leaves && sp.leaf_ids
-        WHERE b.status IN {LIVE}
-          AND b.held && tstzrange(%(first)s::date::timestamp AT TIME ZONE %(zone)s,
+        SELECT DISTINCT sp.id AS space_id, bl.booking_id, bl.held
+        FROM spaces sp JOIN venues_bookingleaf bl ON bl.leaf_id = ANY(sp.leaf_ids)
+        WHERE bl.held && tstzrange(%(first)s::date::timestamp AT TIME ZONE %(zone)s,
                                   (%(first)s::date::timestamp + %(days)s * interval '1 day') AT TIME ZONE %(zone)s
                                   + (SELECT max(gap) FROM spaces))
     ),
@@ -357,7 +355,7 @@ def generate(jurisdiction: Jurisdiction, *, venues: int, bookings: int, first: d
         # TRUNCATE fires no row triggers: deleting 300,000 spaces one trigger call at a time is slow.
         step(
             "truncate",
-            "TRUNCATE venues_booking, venues_course, venues_openingexception, venues_openinghours, "
+            "TRUNCATE venues_bookingleaf, venues_booking, venues_course, venues_openingexception, venues_openinghours, "
             "venues_space, venues_venue RESTART IDENTITY",
         )
         cursor.execute("SELECT setseed(0.3)")
@@ -618,9 +616,9 @@ def _search_context(jurisdiction: Jurisdiction, samples: list[SearchSample]) -> 
             cursor.execute(
                 f"""
                 SELECT count(DISTINCT v.id), avg((NOT EXISTS (
-                    SELECT 1 FROM venues_booking b WHERE b.status IN {LIVE}
-                      AND b.leaves && venues_space_leaves(s.id)
-                      AND b.held && tstzrange(%(free_from)s,
+                    SELECT 1 FROM venues_bookingleaf bl
+                    WHERE bl.leaf_id = ANY(venues_space_leaves(s.id))
+                      AND bl.held && tstzrange(%(free_from)s,
                                               %(free_to)s + make_interval(mins => s.buffer_minutes))))::int)
                 FROM venues_venue v JOIN venues_space s ON s.venue_id = v.id
                 WHERE v.jurisdiction_id = %(j)s AND ST_DWithin(v.location::geography, {_POINT}, %(radius)s)

@@ -231,8 +231,7 @@ class Booking(models.Model):
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
         indexes = [models.Index(fields=["user", "status"], name="venues_booking_user_status")]
-        # The no-overlap EXCLUDE constraint over (leaves, held) is created in SQL by migration 0002:
-        # Django cannot express intarray's operator class inside an exclusion constraint.
+        # No overlap is enforced on BookingLeaf (below), whose rows the database writes from these.
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in BookingStatus]), name="venues_booking_status_known"
@@ -252,3 +251,21 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.space} {self.during} {self.status}"
+
+
+class BookingLeaf(models.Model):
+    """One leaf space held by one live booking, for the time the booking holds it.
+
+    Written only by the database (migration 0005: a trigger on bookings keeps one row per leaf of
+    every live booking; direct writes are refused). The exclusion constraint `venues_booking_no_overlap`
+    over (leaf, held time) is what makes double booking impossible; one integer per row keeps its
+    GiST index cheap to probe and to insert into at millions of bookings.
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.DO_NOTHING, related_name="+")
+    leaf_id = models.IntegerField()
+    held = DateTimeRangeField()
+
+    class Meta:
+        verbose_name = _("held leaf space")
+        verbose_name_plural = _("held leaf spaces")

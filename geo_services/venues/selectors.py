@@ -84,16 +84,16 @@ _ORDER_NEAR = f"v.location::geography <-> {_POINT}"
 _ORDER_CODE = "v.code"
 _DISTANCE = f"round(ST_Distance(v.location::geography, {_POINT})::numeric, 1)"
 
-# The exclusion constraint's own test (migration 0002): a booking of the space for the window would
-# hold [free_from, free_to + the space's gap); no live booking may hold any of its leaves then
-# (`held` is each booking's time plus its space's gap). `leaves` and `held` are the two columns of
-# the constraint's GiST index, so each space's check can be one index probe.
+# The exclusion constraint's own test (migration 0005): a booking of the space for the window would
+# hold each of its leaves for [free_from, free_to + the space's gap); no live booking may hold any of
+# them then. `venues_bookingleaf` has one row per leaf of each live booking with the time it is held
+# (its own time plus its space's gap), indexed by the constraint on (leaf, held): one index probe per
+# leaf.
 _SPACE_IS_UNBOOKED = """
     NOT EXISTS (
-        SELECT 1 FROM venues_booking b
-        WHERE b.status = ANY(%(live)s)
-          AND b.leaves && venues_space_leaves(s.id)
-          AND b.held && tstzrange(%(free_from)s, %(free_to)s + make_interval(mins => s.buffer_minutes::int))
+        SELECT 1 FROM venues_bookingleaf bl
+        WHERE bl.leaf_id = ANY(venues_space_leaves(s.id))
+          AND bl.held && tstzrange(%(free_from)s, %(free_to)s + make_interval(mins => s.buffer_minutes::int))
     )
 """
 
@@ -323,18 +323,16 @@ def held_times(
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT s.id, lower(b.held), upper(b.held)
+            SELECT DISTINCT s.id, bl.booking_id, lower(bl.held), upper(bl.held)
             FROM venues_space s
-            CROSS JOIN LATERAL (SELECT venues_space_leaves(s.id) AS leaves) l
-            JOIN venues_booking b ON b.leaves && l.leaves
+            JOIN venues_bookingleaf bl ON bl.leaf_id = ANY(venues_space_leaves(s.id))
             WHERE s.id = ANY(%(spaces)s)
-              AND b.status = ANY(%(live)s)
-              AND b.held && tstzrange(%(start)s, %(end)s)
-            ORDER BY s.id, lower(b.held)
+              AND bl.held && tstzrange(%(start)s, %(end)s)
+            ORDER BY s.id, lower(bl.held), bl.booking_id
             """,
-            {"spaces": list(space_ids), "live": _LIVE, "start": start, "end": end},
+            {"spaces": list(space_ids), "start": start, "end": end},
         )
-        for space_id, held_from, held_to in cursor.fetchall():
+        for space_id, _booking, held_from, held_to in cursor.fetchall():
             found[space_id].append((held_from, held_to))
     return found
 

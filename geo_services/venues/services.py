@@ -19,7 +19,15 @@ from geo_services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from geo_services.core.models import Jurisdiction, StaffMember
 from geo_services.core.roles import Role, has_role
 from geo_services.venues.hours import local_dates, opening_windows
-from geo_services.venues.models import LIVE_STATUSES, Booking, BookingStatus, Course, Space, Venue
+from geo_services.venues.models import (
+    LIVE_STATUSES,
+    Booking,
+    BookingLeaf,
+    BookingStatus,
+    Course,
+    Space,
+    Venue,
+)
 
 MAX_COURSE_SESSIONS = 200
 _NO_OVERLAP = "venues_booking_no_overlap"
@@ -267,10 +275,8 @@ def _colliding_sessions(space: Space, sessions: list[tuple[datetime, datetime]])
     for start, end in sessions:
         # The same test as the exclusion constraint: this session held with its gap against the
         # time each existing booking holds (its own range plus its own space's gap).
-        taken = Booking.objects.filter(
-            status__in=LIVE_STATUSES,
-            held__overlap=DateTimeTZRange(start, end + gap),
-            leaves__overlap=leaves,
+        taken = BookingLeaf.objects.filter(
+            leaf_id__in=leaves, held__overlap=DateTimeTZRange(start, end + gap)
         ).exists()
         if taken:
             colliding.append(start)

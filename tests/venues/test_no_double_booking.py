@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from geo_services.core.errors import Conflict, InvalidInput
@@ -98,6 +98,61 @@ class TestDatabaseRefuses:
             cursor.execute("UPDATE venues_booking SET leaves = '{999}' WHERE space_id = %s", [spaces["a"].pk])
             cursor.execute("SELECT leaves FROM venues_booking WHERE space_id = %s", [spaces["a"].pk])
             assert cursor.fetchone()[0] == [spaces["a"].pk]
+
+    def test_held_leaves_cannot_be_written_directly(self, amman):
+        """Removing a booking's held leaves would let an overlapping booking in: refused, as are
+        forged rows."""
+        spaces = make_venue(amman)
+        user = UserFactory.create()
+        raw_booking(spaces["a"], user.pk, tomorrow_at(10), tomorrow_at(11))
+        for statement in (
+            "DELETE FROM venues_bookingleaf",
+            "UPDATE venues_bookingleaf SET held = tstzrange(now() - interval '2 days', now() - interval '1 day')",
+            f"INSERT INTO venues_bookingleaf (booking_id, leaf_id, held) SELECT id, {spaces['b'].pk}, held "
+            "FROM venues_booking",
+        ):
+            with (
+                pytest.raises(DatabaseError, match="venues_bookingleaf_written_by_bookings"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(statement)
+        with pytest.raises(IntegrityError, match="venues_booking_no_overlap"):
+            raw_booking(spaces["full"], user.pk, tomorrow_at(10), tomorrow_at(11))
+
+    def test_held_leaves_follow_each_booking(self, amman):
+        """One row per leaf of every live booking, with the time it holds — through status changes,
+        a move in time, a split of the space and a deletion."""
+        spaces = make_venue(amman, buffer=15)
+        user = UserFactory.create()
+
+        def held() -> set[tuple[int, int, datetime, datetime]]:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT booking_id, leaf_id, lower(held), upper(held) FROM venues_bookingleaf")
+                return set(cursor.fetchall())
+
+        raw_booking(spaces["full"], user.pk, tomorrow_at(10), tomorrow_at(11))
+        booking = Booking.objects.get()
+        gap = timedelta(minutes=15)
+        assert held() == {
+            (booking.pk, spaces[code].pk, tomorrow_at(10), tomorrow_at(11) + gap) for code in ("a", "b")
+        }
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CANCELLED)
+        assert held() == set()
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CONFIRMED)
+        assert len(held()) == 2
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE venues_booking SET during = tstzrange(%s, %s) WHERE id = %s",
+                [tomorrow_at(14), tomorrow_at(15), booking.pk],
+            )
+        assert {(low, high) for _b, _l, low, high in held()} == {(tomorrow_at(14), tomorrow_at(15) + gap)}
+        quarter = Space.objects.create(
+            venue=spaces["a"].venue, parent=spaces["a"], code="a1", name_ar="ربع", name_en="Quarter"
+        )
+        assert {leaf for _b, leaf, _low, _high in held()} == {quarter.pk, spaces["b"].pk}
+        Booking.objects.filter(pk=booking.pk).delete()
+        assert held() == set()
 
     def test_reviving_a_cancelled_booking_into_a_taken_slot_is_refused(self, amman):
         spaces = make_venue(amman)
