@@ -162,6 +162,9 @@ AMANAH_DUPLICATE_WINDOW_DAYS = env_int("AMANAH_DUPLICATE_WINDOW_DAYS", 30)
 AMANAH_DEFAULT_JURISDICTION = env_str("AMANAH_DEFAULT_JURISDICTION", "amman")
 # Who to contact about the Open311 API (its discovery document); a default sentence when empty.
 AMANAH_OPEN311_CONTACT = env_str("AMANAH_OPEN311_CONTACT", "")
+# OGC API - Features: features per page when a client gives no limit, and the largest limit accepted.
+AMANAH_OGC_DEFAULT_LIMIT = env_int("AMANAH_OGC_DEFAULT_LIMIT", 100)
+AMANAH_OGC_MAX_LIMIT = env_int("AMANAH_OGC_MAX_LIMIT", 10_000)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/field/"
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("field/", include("fieldapp.urls")),
     path("dispatch/", include("fieldapp.dispatch_urls")),
     path("venues/", include("geo_services.venues.page_urls")),
+    path("ogc/", include("layers.ogc.urls")),
     path("", include("geo_services.portal.urls")),
 ]
 

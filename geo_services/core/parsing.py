@@ -7,6 +7,7 @@ ordered and carries SRID 4326.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.contrib.gis.geos import Point
@@ -31,6 +32,16 @@ def parse_float(raw: object, *, name: str) -> float:
     if not math.isfinite(value):
         raise InvalidInput(_("%(name)s must be a finite number.") % {"name": name})
     return value
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A checked WGS84 box: finite, in range, min <= max, in (lon, lat) order."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
 
 
 class LonLat(NamedTuple):

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, QuerySet
 
 from geo_services.core.models import StaffMember
-from geo_services.core.parsing import LonLat
+from geo_services.core.parsing import BBox, LonLat
 from geo_services.core.roles import Role, roles_of
 from geo_services.venues.hours import Window, local_dates, opening_windows_by_space
 from geo_services.venues.models import (
@@ -42,14 +42,6 @@ MAX_FREE_CANDIDATES = 5000
 
 
 # --- The map search ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BBox:
-    min_lon: float
-    min_lat: float
-    max_lon: float
-    max_lat: float
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 
 from geo_services.core.api.parsing import parse_int
 from geo_services.core.errors import InvalidInput
-from geo_services.core.parsing import LonLat, parse_float, parse_lon_lat
-from geo_services.venues.selectors import BBox
+from geo_services.core.parsing import BBox, LonLat, parse_float, parse_lon_lat
 
 MAX_RADIUS_M = 50_000
 MAX_FREE_WINDOW = timedelta(days=7)
