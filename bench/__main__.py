@@ -9,7 +9,7 @@ import os
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("routing", "venues"), help="run one benchmark only (default: both)"
+        "--only", choices=("routing", "venues", "field_sync"), help="run one benchmark only (default: all)"
     )
     routing_args = parser.add_argument_group("routing")
     routing_args.add_argument(
@@ -26,15 +26,13 @@ def main() -> None:
     )
     venue_args = parser.add_argument_group("venues")
     venue_args.add_argument(
-        # The size is 100,000 / 1,000,000; docs/benchmarks.md says why it cannot be generated
-        # against the current constraint index yet.
         "--venues",
         type=int,
-        default=10_000,
-        help="synthetic pitches, 3 spaces each (default 10000)",
+        default=100_000,
+        help="synthetic pitches, 3 spaces each (default 100000)",
     )
     venue_args.add_argument(
-        "--bookings", type=int, default=100_000, help="generated bookings (default 100000)"
+        "--bookings", type=int, default=1_000_000, help="generated bookings (default 1000000)"
     )
     venue_args.add_argument(
         "--venue-samples",
@@ -52,7 +50,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench import routing, venues
+    from bench import field_sync, routing, venues
     from bench.database import bench_database
 
     with bench_database():
@@ -68,6 +66,9 @@ def main() -> None:
                 clients=args.clients,
                 attempts=args.attempts,
             )
+        if args.only in (None, "field_sync"):
+            # 500 inspections with 2 photos each, clean and with 20 % of connections cut.
+            field_sync.run(tablets=4)
 
 
 if __name__ == "__main__":

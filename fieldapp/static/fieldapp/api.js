@@ -80,10 +80,17 @@
       throw new ApiError(text.offline || String(error), 0, "offline");
     }
     let data = null;
+    let unreadable = false;
     try {
       data = await response.json();
     } catch (error) {
       data = null;
+      unreadable = true;
+    }
+    if (response.ok && unreadable && response.status !== 204) {
+      // A success whose body was cut off on the way: the server may have stored the write, but the
+      // answer is unknown, so it counts as not reached and the (idempotent) send is simply repeated.
+      throw new ApiError(text.offline || "offline", 0, "offline");
     }
     if (!response.ok) {
       const problem = data && data.error ? data.error : null;
