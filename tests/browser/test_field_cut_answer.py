@@ -51,6 +51,7 @@ def test_a_cut_off_answer_leaves_the_record_waiting_and_the_next_sync_completes_
         record = page.locator("[data-outbox-record]")
         record.wait_for()
         ours = record.get_attribute("data-outbox-record")
+        assert ours is not None
         page.wait_for_function("() => document.querySelector('[data-outbox-record]').dataset.state !== 'sending'"
                                " && document.querySelector('[data-outbox-record]').dataset.state !== 'sent'",
                                timeout=20_000)  # fmt: skip
