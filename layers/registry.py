@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Model
 from django.utils import translation
 from django.utils.functional import Promise
 
@@ -63,6 +64,9 @@ class Layer:
     readers: frozenset[Role] | None = None
     temporal_column: str | None = None
     id_type: Literal["integer", "string"] = "integer"
+    # The Django model rows of this layer are written through (imports); None: the layer is read-only.
+    # A layer over a view names the model of the table behind it.
+    model: type[Model] | None = None
     attribute_by_name: Mapping[str, Attribute] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -14,7 +14,8 @@ register(
         title_en="Districts",
         description_ar="المناطق الإدارية لكل أمانة: الوحدة التي تُوجَّه بها البلاغات.",
         description_en="The administrative districts of each municipality: the unit requests are routed by.",
-        table=District._meta.db_table,
+        # A view of the districts table with the municipality code (migration 0006).
+        table="core_district_layer",
         id_column="id",
         geometry_column="geom",
         geometry_type="MultiPolygon",
@@ -23,6 +24,8 @@ register(
             Attribute("name_ar", "name_ar", "string", _("name (Arabic)")),
             Attribute("name_en", "name_en", "string", _("name (English)")),
             Attribute("population", "population", "integer", _("population")),
+            Attribute("jurisdiction", "jurisdiction_code", "string", _("municipality")),
         ),
+        model=District,
     )
 )

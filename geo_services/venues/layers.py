@@ -14,7 +14,8 @@ register(
         title_en="Venues",
         description_ar="القاعات والمراكز الثقافية والمجتمعية والمكتبات والملاعب والحدائق التي يجدها المواطنون على الخريطة.",
         description_en="Halls, cultural and community centres, libraries, pitches and parks citizens find on the map.",
-        table=Venue._meta.db_table,
+        # A view of the venues table with the district and municipality codes (migration 0006).
+        table="venues_layer",
         id_column="id",
         geometry_column="location",
         geometry_type="Point",
@@ -24,8 +25,11 @@ register(
             Attribute("name_ar", "name_ar", "string", _("name (Arabic)")),
             Attribute("name_en", "name_en", "string", _("name (English)")),
             Attribute("capacity", "capacity", "integer", _("capacity")),
+            Attribute("district", "district_code", "string", _("district")),
+            Attribute("jurisdiction", "jurisdiction_code", "string", _("municipality")),
         ),
         # Venues taken off the map (inactive) are not published, as in the citizens' search.
         public_condition="active",
+        model=Venue,
     )
 )

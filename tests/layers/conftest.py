@@ -8,6 +8,15 @@ from django.core.cache import cache
 from geo_services.core.roles import Role
 from layers.registry import Attribute, Layer, registry
 
+# Inspection jobs for the staff-only inspections layer, made as the inspections tests make them.
+from tests.inspections.conftest import (  # noqa: F401 - fixtures, used by name
+    checklist,
+    dispatcher,
+    inspector,
+    make_job,
+    roads,
+)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_extents() -> Iterator[None]:

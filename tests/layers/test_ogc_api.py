@@ -144,7 +144,16 @@ class TestItems:
         assert feature["geometry"]["coordinates"] == pytest.approx(
             [venues[0].location.x, venues[0].location.y]
         )
-        assert set(feature["properties"]) == {"code", "kind", "name_ar", "name_en", "capacity"}
+        assert set(feature["properties"]) == {
+            "code",
+            "kind",
+            "name_ar",
+            "name_en",
+            "capacity",
+            "district",
+            "jurisdiction",
+        }
+        assert feature["properties"]["district"] == venues[0].district.code
         links = rels(document)
         assert {"self", "alternate", "collection", "next"} <= set(links)
         assert "prev" not in links
@@ -353,5 +362,5 @@ class TestRegistry:
         from layers.registry import registry
 
         districts, venues = registry.get("districts"), registry.get("venues")
-        assert districts is not None and districts.table == District._meta.db_table  # noqa: PT018
+        assert districts is not None and districts.model is District  # noqa: PT018
         assert venues is not None and venues.public_condition == "active"  # noqa: PT018
