@@ -91,18 +91,25 @@ class ItemSpec:
         return document
 
 
+# The columns an item and its row share, so the two converters below cannot drift apart.
+_ITEM_COLUMNS = (
+    "key",
+    "type",
+    "label_ar",
+    "label_en",
+    "weight",
+    "critical",
+    "required",
+    "max_score",
+    "min_value",
+    "max_value",
+)
+
+
 def item_spec(item: ChecklistItem) -> ItemSpec:
+    """A stored item as the services read it."""
     return ItemSpec(
-        key=item.key,
-        type=item.type,
-        label_ar=item.label_ar,
-        label_en=item.label_en,
-        weight=item.weight,
-        critical=item.critical,
-        required=item.required,
-        max_score=item.max_score,
-        min_value=item.min_value,
-        max_value=item.max_value,
+        **{column: getattr(item, column) for column in _ITEM_COLUMNS},
         choices=tuple(
             ChoiceSpec(
                 value=c["value"],
@@ -112,6 +119,16 @@ def item_spec(item: ChecklistItem) -> ItemSpec:
             )
             for c in item.choices
         ),
+    )
+
+
+def item_row(spec: ItemSpec, *, version_id: int, position: int) -> ChecklistItem:
+    """The row that stores an item at its position in a template version."""
+    return ChecklistItem(
+        version_id=version_id,
+        position=position,
+        **{column: getattr(spec, column) for column in _ITEM_COLUMNS},
+        choices=[c.as_document() for c in spec.choices],
     )
 
 

@@ -31,7 +31,7 @@ from geo_services.core.models import STORAGE_SRID, Jurisdiction
 from geo_services.core.photos import CleanPhoto, clean_photo
 from geo_services.core.roles import Role, has_role
 from geo_services.inspections import selectors
-from geo_services.inspections.checklists import ItemSpec, check_answers, item_spec
+from geo_services.inspections.checklists import ItemSpec, check_answers, item_row, item_spec
 from geo_services.inspections.models import (
     AuditAction,
     AuditEvent,
@@ -171,21 +171,7 @@ def publish_template_version(
             pass_score=pass_score,
         )
         ChecklistItem.objects.bulk_create(
-            ChecklistItem(
-                version=version,
-                position=position,
-                key=item.key,
-                type=item.type,
-                label_ar=item.label_ar,
-                label_en=item.label_en,
-                weight=item.weight,
-                critical=item.critical,
-                required=item.required,
-                max_score=item.max_score,
-                min_value=item.min_value,
-                max_value=item.max_value,
-                choices=[c.as_document() for c in item.choices],
-            )
+            item_row(item, version_id=version.pk, position=position)
             for position, item in enumerate(items, start=1)
         )
         # From here on the version and its items are frozen (migration 0002).
