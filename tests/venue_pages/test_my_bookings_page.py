@@ -45,6 +45,6 @@ class TestMyBookingsPage:
     def test_every_venue_page_links_to_the_finder_and_to_my_bookings(self, client, amman: Jurisdiction):
         for path in ["/venues/", "/venues/987654/"]:
             html = client.get(path).content.decode()
-            tabs = html.split('<nav class="venue-tabs"', 1)[1].split("</nav>", 1)[0]
+            tabs = html.split('<nav class="tabs venue-tabs"', 1)[1].split("</nav>", 1)[0]
             assert 'href="/venues/"' in tabs
             assert 'href="/venues/mine/"' in tabs
