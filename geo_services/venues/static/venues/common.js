@@ -195,7 +195,25 @@
     };
   }
 
+  /* What every venue page starts with: its JSON config (from json_script) and the formatters for
+   * its language and the jurisdiction's zone; null when the page lacks the config. */
+  function pageSetup(configId) {
+    const config = Amanah.readJSON(configId);
+    if (!config) {
+      return null;
+    }
+    return {
+      config,
+      text: config.text,
+      format: Amanah.format,
+      language: config.language,
+      zone: config.timeZone,
+      times: formatters(config.language, config.timeZone),
+    };
+  }
+
   window.AmanahVenues = {
+    pageSetup,
     ApiError,
     api,
     named,

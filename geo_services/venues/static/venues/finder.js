@@ -4,17 +4,13 @@
 (() => {
   "use strict";
 
-  const config = Amanah.readJSON("finder-config");
+  const V = window.AmanahVenues;
+  const setup = V.pageSetup("finder-config");
   const form = document.querySelector("[data-finder-form]");
-  if (!config || !form) {
+  if (!setup || !form) {
     return;
   }
-  const V = window.AmanahVenues;
-  const text = config.text;
-  const format = Amanah.format;
-  const language = config.language;
-  const zone = config.timeZone;
-  const times = V.formatters(language, zone);
+  const { config, text, format, language, zone, times } = setup;
 
   const list = document.querySelector("[data-venues]");
   const countLine = document.querySelector("[data-count]");

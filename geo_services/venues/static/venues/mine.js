@@ -3,17 +3,13 @@
 (() => {
   "use strict";
 
-  const config = Amanah.readJSON("mine-config");
+  const V = window.AmanahVenues;
+  const setup = V.pageSetup("mine-config");
   const list = document.querySelector("[data-bookings]");
-  if (!config || !list) {
+  if (!setup || !list) {
     return;
   }
-  const V = window.AmanahVenues;
-  const text = config.text;
-  const format = Amanah.format;
-  const language = config.language;
-  const zone = config.timeZone;
-  const times = V.formatters(language, zone);
+  const { config, text, format, language, zone, times } = setup;
   const $ = (selector, root = document) => root.querySelector(selector);
 
   const statusLine = $("[data-mine-status]");

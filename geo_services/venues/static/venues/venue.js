@@ -5,16 +5,12 @@
 (() => {
   "use strict";
 
-  const config = Amanah.readJSON("venue-config");
-  if (!config) {
+  const V = window.AmanahVenues;
+  const setup = V.pageSetup("venue-config");
+  if (!setup) {
     return;
   }
-  const V = window.AmanahVenues;
-  const text = config.text;
-  const format = Amanah.format;
-  const language = config.language;
-  const zone = config.timeZone;
-  const times = V.formatters(language, zone);
+  const { config, text, format, language, zone, times } = setup;
   const $ = (selector, root = document) => root.querySelector(selector);
 
   /* --- The small map ---------------------------------------------------------------------------- */
