@@ -1,6 +1,9 @@
-"""Query-string parsing for the REST API: typed values or InvalidInput naming the parameter."""
+"""Parsing of the REST API's inputs (query strings and JSON bodies): typed values or InvalidInput
+naming the parameter or field."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -59,3 +62,25 @@ def parse_list(raw: str | None, *, name: str, allowed: set[str] | None = None) -
                 % {"name": name, "values": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
             )
     return values
+
+
+def body_object(data: Any) -> dict[str, Any]:
+    """The parsed request body, which must be a JSON object."""
+    if not isinstance(data, dict):
+        raise InvalidInput(_("The request body must be a JSON object."), code="invalid_body")
+    return data
+
+
+def text(body: dict[str, Any], name: str, *, max_length: int) -> str:
+    """A text field of a JSON body: absent or null is empty; anything but a string is refused."""
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(_("%(name)s must be text.") % {"name": name})
+    if len(value) > max_length:
+        raise InvalidInput(
+            _("%(name)s is longer than %(count)d characters.") % {"name": name, "count": max_length},
+            code="too_long",
+        )
+    return value

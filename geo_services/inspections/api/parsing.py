@@ -16,7 +16,10 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
 
+# The JSON-body readers shared by every API, offered here with this API's own parsers.
+from geo_services.core.api.parsing import body_object as body_object
 from geo_services.core.api.parsing import parse_int
+from geo_services.core.api.parsing import text as text
 from geo_services.core.errors import InvalidInput
 from geo_services.core.models import STORAGE_SRID
 from geo_services.core.parsing import parse_float, parse_lon_lat
@@ -49,12 +52,6 @@ def audit_of(request: Request) -> Audit:
         device_id=device_id,
         user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH],
     )
-
-
-def body_object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidInput(_("The request body must be a JSON object."), code="invalid_body")
-    return data
 
 
 def parse_uuid(raw: object, *, name: str) -> str:
@@ -185,20 +182,6 @@ def parse_submission(inspection_uuid: str, data: Any) -> Submission:
         finished_at=finished_at,
         photos=_declared_photos(body.get("photos")),
     )
-
-
-def text(body: dict[str, Any], name: str, *, max_length: int) -> str:
-    value = body.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(_("%(name)s must be text.") % {"name": name})
-    if len(value) > max_length:
-        raise InvalidInput(
-            _("%(name)s is longer than %(count)d characters.") % {"name": name, "count": max_length},
-            code="too_long",
-        )
-    return value
 
 
 def parse_target(body: dict[str, Any]) -> JobTarget:

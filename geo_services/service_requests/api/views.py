@@ -12,30 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo_services.core.api.parsing import parse_bool, parse_int, parse_list
+from geo_services.core.api.parsing import body_object, parse_bool, parse_int, parse_list, text
 from geo_services.core.api.permissions import IsDispatcherOrAdmin, IsStaff
 from geo_services.core.errors import InvalidInput, NotFound
 from geo_services.core.roles import Role
 from geo_services.service_requests import selectors, services
 from geo_services.service_requests.api.representation import request_feature, request_item
+from geo_services.service_requests.attributes import MAX_TEXT
 from geo_services.service_requests.models import Status, StatusChange
 
 MAX_PAGE = 1000
-
-
-def _body(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise InvalidInput(_("The request body must be a JSON object."), code="invalid_body")
-    return request.data
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(_("%(name)s must be text.") % {"name": name})
-    return value
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:
@@ -139,12 +125,12 @@ class AssignRequestView(APIView):
         operation_id="request_assign", request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
     )
     def post(self, request: Request, request_id: int) -> Response:
-        body = _body(request)
+        body = body_object(request.data)
         services.assign_request(
             actor=request.user,
             request_id=request_id,
             inspector_id=parse_int(body.get("inspector"), name="inspector", minimum=1),
-            note=_text(body, "note"),
+            note=text(body, "note", max_length=MAX_TEXT),
         )
         return Response(_detail(request.user, request_id))
 
@@ -158,12 +144,12 @@ class ChangeStatusView(APIView):
         operation_id="request_status", request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
     )
     def post(self, request: Request, request_id: int) -> Response:
-        body = _body(request)
+        body = body_object(request.data)
         services.change_status(
             actor=request.user,
             request_id=request_id,
-            to_status=_text(body, "status"),
-            note=_text(body, "note"),
+            to_status=text(body, "status", max_length=40),
+            note=text(body, "note", max_length=MAX_TEXT),
             public=_flag(body, "public"),
         )
         return Response(_detail(request.user, request_id))
@@ -178,7 +164,7 @@ class MergeRequestView(APIView):
         operation_id="request_merge", request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT}
     )
     def post(self, request: Request, request_id: int) -> Response:
-        body = _body(request)
+        body = body_object(request.data)
         survivor = services.merge_requests(
             actor=request.user,
             duplicate_id=request_id,

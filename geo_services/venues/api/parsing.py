@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
+# The JSON-body readers shared by every API, offered here with this API's own parsers.
+from geo_services.core.api.parsing import body_object as body_object
 from geo_services.core.api.parsing import parse_int
+from geo_services.core.api.parsing import text as text
 from geo_services.core.errors import InvalidInput
 from geo_services.core.parsing import BBox, LonLat, parse_float, parse_lon_lat
 
@@ -25,25 +28,6 @@ MAX_AVAILABILITY_DAYS = 14
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
-
-
-def body_object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidInput(_("The request body must be a JSON object."), code="invalid_body")
-    return data
-
-
-def text(body: dict[str, Any], name: str, *, max_length: int = 500) -> str:
-    value = body.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(_("%(name)s must be text.") % {"name": name})
-    if len(value) > max_length:
-        raise InvalidInput(
-            _("%(name)s is longer than %(count)d characters.") % {"name": name, "count": max_length}
-        )
-    return value
 
 
 def flag(body: dict[str, Any], name: str) -> bool:

@@ -199,7 +199,11 @@ class BookingCreateView(VenueAPIView):
         space_id = parsing.identifier(body.get("space"), name="space")
         start, end = parsing.parse_interval(body, zone=_space_zone(space_id))
         booking = services.book_space(
-            user=request.user, space_id=space_id, start=start, end=end, note=parsing.text(body, "note")
+            user=request.user,
+            space_id=space_id,
+            start=start,
+            end=end,
+            note=parsing.text(body, "note", max_length=500),
         )
         return _booking_response(booking.pk, status=201)
 
@@ -295,7 +299,7 @@ class DecideBookingView(VenueAPIView):
             actor=request.user,
             booking_id=booking_id,
             approve=parsing.flag(body, "approve"),
-            note=parsing.text(body, "note"),
+            note=parsing.text(body, "note", max_length=500),
         )
         return _booking_response(booking.pk)
 
@@ -312,7 +316,11 @@ class SpaceBlockView(VenueAPIView):
         body = parsing.body_object(request.data)
         start, end = parsing.parse_interval(body, zone=_space_zone(space_id))
         booking = services.block_space(
-            actor=request.user, space_id=space_id, start=start, end=end, note=parsing.text(body, "note")
+            actor=request.user,
+            space_id=space_id,
+            start=start,
+            end=end,
+            note=parsing.text(body, "note", max_length=500),
         )
         return _booking_response(booking.pk, status=201)
 
