@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "geo_services.service_requests",
     "geo_services.venues",
     "geo_services.inspections",
+    "geo_services.initiatives",
     "geo_services.portal",
     "layers",
     "fieldapp",
@@ -167,6 +168,32 @@ AMANAH_OPEN311_CONTACT = env_str("AMANAH_OPEN311_CONTACT", "")
 # OGC API - Features: features per page when a client gives no limit, and the largest limit accepted.
 AMANAH_OGC_DEFAULT_LIMIT = env_int("AMANAH_OGC_DEFAULT_LIMIT", 100)
 AMANAH_OGC_MAX_LIMIT = env_int("AMANAH_OGC_MAX_LIMIT", 10_000)
+# Vector tiles: the deepest zoom served (22 is a few centimetres per pixel in Amman), and the zoom
+# from which point layers are sent as single features (below it, per-cell counts; see layers.tiles.sql).
+AMANAH_TILE_MAX_ZOOM = env_int("AMANAH_TILE_MAX_ZOOM", 22)
+AMANAH_TILE_CLUSTER_BELOW_ZOOM = env_int("AMANAH_TILE_CLUSTER_BELOW_ZOOM", 14)
+# How long a built tile stays in the process cache: a change shows in tiles at most this late.
+AMANAH_TILE_CACHE_SECONDS = env_int("AMANAH_TILE_CACHE_SECONDS", 60)
+# How long browsers and proxies may reuse a tile or TileJSON without asking again (Cache-Control).
+AMANAH_TILE_MAX_AGE_SECONDS = env_int("AMANAH_TILE_MAX_AGE_SECONDS", 60)
+# Built tiles are kept in each server process's memory, apart from the default cache so that they
+# neither evict nor are evicted by other entries; at most this many tiles (a few kB to ~100 kB each).
+AMANAH_TILE_CACHE_ENTRIES = env_int("AMANAH_TILE_CACHE_ENTRIES", 5_000)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "tiles": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "tiles",
+        "OPTIONS": {"MAX_ENTRIES": AMANAH_TILE_CACHE_ENTRIES},
+    },
+}
+# Layer exports (API and export_layer): the most features one export may hold; a larger selection
+# is refused with a request to narrow it (bounded time and disk per request).
+AMANAH_EXPORT_MAX_FEATURES = env_int("AMANAH_EXPORT_MAX_FEATURES", 1_000_000)
+# Planners' spatial queries: the most vertices a drawn or sent geometry may have, and the largest
+# search distance in metres (a city is a few tens of kilometres across).
+AMANAH_QUERY_MAX_VERTICES = env_int("AMANAH_QUERY_MAX_VERTICES", 10_000)
+AMANAH_QUERY_MAX_DISTANCE_METRES = env_int("AMANAH_QUERY_MAX_DISTANCE_METRES", 100_000)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/field/"
 

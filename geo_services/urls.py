@@ -5,13 +5,17 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from geo_services.core.api import views as core_views
+from layers import planning_views
 
 api_v1 = [
     path("", include("geo_services.core.api.urls")),
     path("", include("geo_services.service_requests.api.urls")),
     path("", include("geo_services.venues.api.urls")),
     path("", include("geo_services.inspections.api.urls")),
+    path("", include("geo_services.initiatives.api.urls")),
     path("", include("fieldapp.api.urls")),
+    path("", include("layers.exports.urls")),
+    path("", include("layers.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +32,8 @@ urlpatterns = [
     path("dispatch/", include("fieldapp.dispatch_urls")),
     path("venues/", include("geo_services.venues.page_urls")),
     path("ogc/", include("layers.ogc.urls")),
+    path("tiles/", include("layers.tiles.urls")),
+    path("planning/layers/", planning_views.planner_page, name="planning-layers"),
     path("", include("geo_services.portal.urls")),
 ]
 

@@ -41,7 +41,9 @@ def user_from_authorization(request: HttpRequest, header: str) -> User:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise CredentialsRefused(_("The Basic credentials are not valid base64 of user:password.")) from exc
+            raise CredentialsRefused(
+                _("The Basic credentials are not valid base64 of user:password.")
+            ) from exc
         username, colon, password = decoded.partition(":")
         if not colon:
             raise CredentialsRefused(_("The Basic credentials must be user:password."))

@@ -8,14 +8,14 @@ parameters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
 
-from geo_services.core.parsing import BBox
 from layers.registry import Layer
+from layers.selection import Selection, where_sql
 
 # numberMatched is counted exactly up to this many rows and left out above it: the count is then
 # bounded in cost on any table, and never a full scan of a large one on every page (pygeoapi #1969).
@@ -28,9 +28,7 @@ EXTENT_CACHE_SECONDS = 300
 class ItemsQuery:
     limit: int
     offset: int = 0
-    bbox: BBox | None = None
-    # attribute name -> value already converted to the attribute's type
-    equals: tuple[tuple[str, Any], ...] = ()
+    selection: Selection = field(default_factory=Selection)
 
 
 @dataclass(frozen=True)
@@ -55,26 +53,8 @@ def _feature_sql(layer: Layer, alias: str) -> str:
 
 
 def _where(layer: Layer, query: ItemsQuery | None, params: dict[str, Any]) -> str:
-    conditions = ["TRUE"]
-    if layer.public_condition:
-        conditions.append(f"({layer.public_condition})")
-    if query is not None and query.bbox is not None:
-        conditions.append(
-            f"{_q(layer.geometry_column)} && ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s, %(max_lat)s, 4326)"
-            f" AND ST_Intersects({_q(layer.geometry_column)},"
-            " ST_MakeEnvelope(%(min_lon)s, %(min_lat)s, %(max_lon)s, %(max_lat)s, 4326))"
-        )
-        params.update(
-            min_lon=query.bbox.min_lon,
-            min_lat=query.bbox.min_lat,
-            max_lon=query.bbox.max_lon,
-            max_lat=query.bbox.max_lat,
-        )
-    for index, (name, value) in enumerate(query.equals if query is not None else ()):
-        column = layer.attribute_by_name[name].column
-        conditions.append(f"{_q(column)} = %(eq_{index})s")
-        params[f"eq_{index}"] = value
-    return " AND ".join(conditions)
+    """The public rows matching the query's selection; the FROM must name the table unaliased."""
+    return where_sql(layer, query.selection if query is not None else Selection(), params)
 
 
 def items(layer: Layer, query: ItemsQuery) -> ItemsPage:
@@ -103,8 +83,8 @@ def item(layer: Layer, feature_id: int | str) -> str | None:
     params: dict[str, Any] = {"feature_id": feature_id}
     where = _where(layer, None, params)
     sql = f"""
-        SELECT {_feature_sql(layer, "t")}::text FROM {_q(layer.table)} t
-        WHERE {where} AND t.{_q(layer.id_column)} = %(feature_id)s
+        SELECT {_feature_sql(layer, _q(layer.table))}::text FROM {_q(layer.table)}
+        WHERE {where} AND {_q(layer.table)}.{_q(layer.id_column)} = %(feature_id)s
     """  # noqa: S608 - registered identifiers, quoted; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -30,9 +30,28 @@ GeometryType = Literal[
 ]
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-# Names the OGC API uses as query parameters: an attribute of that name could never be filtered on.
+# Names the OGC API, the spatial queries and the exports use as query parameters: an attribute of
+# that name could never be filtered on (`district` is the spatial district filter; a layer publishes
+# its district's code as `district_code`).
 RESERVED_NAMES = frozenset(
-    {"f", "bbox", "bbox-crs", "limit", "offset", "datetime", "crs", "filter", "properties"}
+    {
+        "f",
+        "bbox",
+        "bbox-crs",
+        "limit",
+        "offset",
+        "datetime",
+        "crs",
+        "filter",
+        "properties",
+        "district",
+        "intersects",
+        "within",
+        "distance",
+        "sum",
+        "by",
+        "format",
+    }
 )
 
 

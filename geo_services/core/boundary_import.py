@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import shapely
 from django.utils.text import slugify
@@ -21,7 +22,9 @@ from shapely.geometry.base import BaseGeometry
 from geo_services.core.errors import ImportProblem
 from geo_services.core.models import STORAGE_SRID
 
-READABLE_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".shp"}
+READABLE_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".zip", ".shp"})
+# Spreadsheet-made files: a CSV with the geometry as WKT text in a column of one of these names.
+CSV_GEOMETRY_COLUMNS = ("WKT", "wkt", "geometry", "geom", "the_geom")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,101 @@ class BoundaryFile:
     records: list[BoundaryRecord]
     source_crs: str
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GeoFile:
+    """The features of a file, reprojected to EPSG:4326, and the CRS the file was in."""
+
+    frame: Any  # a GeoDataFrame: column "geometry" plus the file's fields as read
+    source_crs: str
+
+
+def _csv_open_options() -> dict[str, str]:
+    # GDAL reads a CSV's geometry from a WKT column of one of these names, and drops that column.
+    return {"GEOM_POSSIBLE_NAMES": ",".join(CSV_GEOMETRY_COLUMNS), "KEEP_GEOM_COLUMNS": "NO"}
+
+
+def read_geo_file(
+    path: Path,
+    *,
+    layer: str | None = None,
+    source_epsg: int | None = None,
+    suffixes: frozenset[str] = READABLE_SUFFIXES,
+    epsg_option: str | None = None,
+) -> GeoFile:
+    """Read a spatial file (GeoJSON, GeoPackage, zipped Shapefile; CSV with WKT if allowed) and
+    reproject it to EPSG:4326; ImportProblem, naming what is wrong, when it cannot be.
+
+    `source_epsg` states the file's CRS when the file does not (or overrides what it says); it is
+    an EPSG number, so no free-form spatial reference text from a person ever reaches GDAL/PROJ.
+    `epsg_option` names the command option that sets it, for the message about a missing CRS.
+    Both importers (district boundaries, any layer) read through here.
+    """
+    import pyogrio  # imported here: only importers need GDAL's Python bindings
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    if not path.exists():
+        raise ImportProblem(_("File not found: %(path)s") % {"path": path}, code="file_not_found")
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise ImportProblem(
+            (
+                _(
+                    "Cannot read %(name)s: use GeoJSON (.geojson/.json), GeoPackage (.gpkg), a zipped Shapefile (.zip) or CSV with a WKT column (.csv)."
+                )
+                if ".csv" in suffixes
+                else _(
+                    "Cannot read %(name)s: use GeoJSON (.geojson/.json), GeoPackage (.gpkg) or a zipped Shapefile (.zip)."
+                )
+            )
+            % {"name": path.name},
+            code="unsupported_format",
+        )
+    stated_crs = None
+    if source_epsg is not None:
+        try:
+            stated_crs = CRS.from_epsg(source_epsg)
+        except CRSError:
+            raise ImportProblem(
+                _("EPSG:%(code)s is not a coordinate reference system known here.") % {"code": source_epsg},
+                code="unknown_crs",
+            ) from None
+    open_options = _csv_open_options() if suffix == ".csv" else {}
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer, **open_options)
+    except Exception as exc:  # pyogrio raises several DataSource/DataLayer errors with GDAL's text
+        raise ImportProblem(
+            _("Cannot read %(name)s: %(reason)s")
+            % {"name": path.name, "reason": str(exc).splitlines()[0][:300]},
+            code="unreadable_file",
+        ) from None
+    if "geometry" not in frame.columns:
+        raise ImportProblem(
+            _("%(name)s has no geometry; a CSV needs a column named %(names)s holding WKT.")
+            % {"name": path.name, "names": " / ".join(CSV_GEOMETRY_COLUMNS)},
+            code="no_geometry",
+        )
+    if len(frame) == 0:
+        raise ImportProblem(_("%(name)s holds no features.") % {"name": path.name}, code="no_features")
+    if stated_crs is not None:
+        frame = frame.set_crs(stated_crs, allow_override=True)
+    elif frame.crs is None:
+        if epsg_option:
+            message = _(
+                "%(name)s does not say which coordinate reference system it uses: give its EPSG code "
+                "with %(option)s (for example %(option)s 4326 for longitude/latitude), or add a .prj."
+            ) % {"name": path.name, "option": epsg_option}
+        else:
+            message = _(
+                "%(name)s does not say which coordinate reference system it uses; add a .prj or use GeoJSON."
+            ) % {"name": path.name}
+        raise ImportProblem(message, code="unknown_crs")
+    source_crs = frame.crs.to_string()
+    if frame.crs.to_epsg() != STORAGE_SRID:
+        frame = frame.to_crs(epsg=STORAGE_SRID)
+    return GeoFile(frame=frame, source_crs=source_crs)
 
 
 def code_from_name(name: str) -> str:
@@ -105,27 +203,8 @@ def read_boundaries(
     layer: str | None = None,
 ) -> BoundaryFile:
     """Read, reproject to EPSG:4326, check and repair the boundaries in a file."""
-    import pyogrio  # imported here: only importers need GDAL's Python bindings
-
-    if not path.exists():
-        raise ImportProblem(_("File not found: %(path)s") % {"path": path}, code="file_not_found")
-    if path.suffix.lower() not in READABLE_SUFFIXES:
-        raise ImportProblem(
-            _(
-                "Cannot read %(name)s: use GeoJSON (.geojson/.json), GeoPackage (.gpkg) or a zipped Shapefile (.zip)."
-            )
-            % {"name": path.name},
-            code="unsupported_format",
-        )
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:  # pyogrio raises several DataSource/DataLayer errors with GDAL's text
-        raise ImportProblem(
-            _("Cannot read %(name)s: %(reason)s")
-            % {"name": path.name, "reason": str(exc).splitlines()[0][:300]},
-            code="unreadable_file",
-        ) from None
-
+    geo_file = read_geo_file(path, layer=layer)
+    frame = geo_file.frame
     columns = [str(c) for c in frame.columns if c != "geometry"]
     for option, wanted in (
         ("--name-field", name_field),
@@ -139,17 +218,7 @@ def read_boundaries(
                 % {"option": option, "field": wanted, "name": path.name, "fields": ", ".join(columns) or "-"},
                 code="unknown_field",
             )
-    if len(frame) == 0:
-        raise ImportProblem(_("%(name)s holds no features.") % {"name": path.name}, code="no_polygons")
-    if frame.crs is None:
-        raise ImportProblem(
-            _("%(name)s does not say which coordinate reference system it uses; add a .prj or use GeoJSON.")
-            % {"name": path.name},
-            code="unknown_crs",
-        )
-    source_crs = frame.crs.to_string()
-    if frame.crs.to_epsg() != STORAGE_SRID:
-        frame = frame.to_crs(epsg=STORAGE_SRID)
+    source_crs = geo_file.source_crs
 
     geom_types = set(frame.geometry.dropna().geom_type)
     if not geom_types & {"Polygon", "MultiPolygon", "GeometryCollection"}:

@@ -23,7 +23,7 @@ register(
         attributes=(
             Attribute("status", "status", "string", _("status")),
             Attribute("jurisdiction", "jurisdiction_code", "string", _("municipality")),
-            Attribute("district", "district_code", "string", _("district")),
+            Attribute("district_code", "district_code", "string", _("district code")),
             Attribute("target_kind", "target_kind", "string", _("target kind")),
             Attribute("target", "target_label", "string", _("target")),
             Attribute("service_request", "service_request_id", "integer", _("service request")),

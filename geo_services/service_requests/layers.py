@@ -27,7 +27,7 @@ register(
             Attribute("category", "category_code", "string", _("category")),
             Attribute("category_name_ar", "category_name_ar", "string", _("category (Arabic)")),
             Attribute("category_name_en", "category_name_en", "string", _("category (English)")),
-            Attribute("district", "district_code", "string", _("district")),
+            Attribute("district_code", "district_code", "string", _("district code")),
             Attribute("requested_at", "requested_at", "string", _("reported at")),
             Attribute("updated_at", "updated_at", "string", _("updated at")),
             Attribute("expected_at", "expected_at", "string", _("expected resolution")),

@@ -25,7 +25,7 @@ register(
             Attribute("name_ar", "name_ar", "string", _("name (Arabic)")),
             Attribute("name_en", "name_en", "string", _("name (English)")),
             Attribute("capacity", "capacity", "integer", _("capacity")),
-            Attribute("district", "district_code", "string", _("district")),
+            Attribute("district_code", "district_code", "string", _("district code")),
             Attribute("jurisdiction", "jurisdiction_code", "string", _("municipality")),
         ),
         # Venues taken off the map (inactive) are not published, as in the citizens' search.

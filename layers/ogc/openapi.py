@@ -41,6 +41,22 @@ def _get(
     }
 
 
+def _datetime_parameter() -> dict[str, Any]:
+    return {
+        "name": "datetime",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": (
+            "Features whose time lies at this RFC 3339 instant or in this interval: "
+            "2026-03-01T08:00:00Z, 2026-03-01T00:00:00Z/2026-03-31T23:59:59Z, "
+            "../2026-03-31T23:59:59Z or 2026-03-01T00:00:00Z/.. (both ends included)."
+        ),
+        "schema": {"type": "string"},
+    }
+
+
 def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
     return [
         _format_parameter(),
@@ -53,6 +69,7 @@ def _items_parameters(layer: Layer) -> list[dict[str, Any]]:
             "description": "min longitude, min latitude, max longitude, max latitude (WGS84).",
             "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
         },
+        *([_datetime_parameter()] if layer.temporal_column else []),
         {
             "name": "limit",
             "in": "query",

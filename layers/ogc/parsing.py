@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import Any, Literal
+from typing import Literal
 
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
 from geo_services.core.errors import InvalidInput, NotFound
-from geo_services.core.parsing import BBox, parse_float
 from layers.provider import ItemsQuery
-from layers.registry import Attribute, Layer
+from layers.registry import Layer
+from layers.selection import parse_selection
 
 Format = Literal["json", "html"]
-ITEMS_PARAMETERS = ("f", "bbox", "limit", "offset")
+ITEMS_PARAMETERS = ("f", "bbox", "datetime", "limit", "offset")
 
 
 def response_format(request: HttpRequest) -> Format:
@@ -86,78 +86,13 @@ def parse_offset(raw: str | None) -> int:
     return offset
 
 
-def parse_bbox(raw: str | None) -> BBox | None:
-    """Four numbers: min longitude, min latitude, max longitude, max latitude (WGS84, CRS84 order)."""
-    if raw is None:
-        return None
-    parts = raw.split(",")
-    if len(parts) != 4:
-        raise InvalidInput(
-            _(
-                "bbox must be four numbers: min longitude, min latitude, max longitude, max latitude; got %(count)s."
-            )
-            % {"count": len(parts)},
-            code="invalid_bbox",
-        )
-    min_lon, min_lat, max_lon, max_lat = (parse_float(part, name="bbox") for part in parts)
-    for name, value, limit in (
-        (_("min longitude"), min_lon, 180.0),
-        (_("min latitude"), min_lat, 90.0),
-        (_("max longitude"), max_lon, 180.0),
-        (_("max latitude"), max_lat, 90.0),
-    ):
-        if abs(value) > limit:
-            raise InvalidInput(
-                _("bbox %(name)s must be between -%(limit)s and %(limit)s degrees, got %(value)s.")
-                % {"name": name, "limit": limit, "value": value},
-                code="invalid_bbox",
-            )
-    if min_lat > max_lat:
-        raise InvalidInput(
-            _(
-                "bbox min latitude %(low)s is above max latitude %(high)s: the order is min lon, min lat, max lon, max lat."
-            )
-            % {"low": min_lat, "high": max_lat},
-            code="invalid_bbox",
-        )
-    if min_lon > max_lon:
-        # A box across the antimeridian is legal in the specification but no municipality needs one.
-        raise InvalidInput(
-            _(
-                "bbox min longitude %(low)s is east of max longitude %(high)s: the order is min lon, min lat, max lon, max lat."
-            )
-            % {"low": min_lon, "high": max_lon},
-            code="invalid_bbox",
-        )
-    return BBox(min_lon, min_lat, max_lon, max_lat)
-
-
-def _attribute_value(attribute: Attribute, raw: str) -> Any:
-    if attribute.type == "integer":
-        return _parse_int(raw, name=attribute.name)
-    if attribute.type == "number":
-        return parse_float(raw, name=attribute.name)
-    if attribute.type == "boolean":
-        if raw in ("true", "false"):
-            return raw == "true"
-        raise InvalidInput(
-            _("%(name)s must be true or false, not %(value)r.") % {"name": attribute.name, "value": raw[:30]}
-        )
-    return raw
-
-
 def parse_items_query(layer: Layer, query: QueryDict) -> ItemsQuery:
+    """The OGC items parameters; the filters are the layer engine's one Selection."""
     check_parameters(query, (*ITEMS_PARAMETERS, *layer.attribute_by_name))
-    equals = tuple(
-        (name, _attribute_value(layer.attribute_by_name[name], query.get(name, "")))
-        for name in layer.attribute_by_name
-        if name in query
-    )
     return ItemsQuery(
         limit=parse_limit(query.get("limit")),
         offset=parse_offset(query.get("offset")),
-        bbox=parse_bbox(query.get("bbox")),
-        equals=equals,
+        selection=parse_selection(layer, query),
     )
 
 

@@ -48,7 +48,7 @@ class TestServiceRequestsLayer:
         feature = document["features"][0]
         assert feature["id"] == reported.pk
         assert feature["properties"]["category"] == "pothole"
-        assert feature["properties"]["district"] == reported.district.code
+        assert feature["properties"]["district_code"] == reported.district.code
         assert feature["properties"]["jurisdiction"] == "amman"
         assert feature["properties"]["status"] == reported.status
         assert feature["geometry"]["coordinates"] == pytest.approx([DOWNTOWN.x, DOWNTOWN.y])
@@ -66,7 +66,9 @@ class TestServiceRequestsLayer:
         assert interval[0][:10] == reported.requested_at.date().isoformat()
 
     def test_attribute_filters_work_on_joined_codes(self, client, reported):
-        found = client.get(f"/ogc/collections/service-requests/items?district={reported.district.code}").json()
+        found = client.get(
+            f"/ogc/collections/service-requests/items?district_code={reported.district.code}"
+        ).json()
         assert found["numberReturned"] == 1
         other = client.get("/ogc/collections/service-requests/items?category=no-such-category").json()
         assert other["numberReturned"] == 0
@@ -90,7 +92,7 @@ class TestInspectionsLayer:
         feature = response.json()["features"][0]
         assert feature["id"] == job.pk
         assert feature["properties"]["status"] == job.status
-        assert feature["properties"]["district"] == job.district.code
+        assert feature["properties"]["district_code"] == job.district.code
         assert feature["properties"]["passed"] is None  # not inspected yet
         # No inspector's name in the layer.
         assert job.inspector.username not in json.dumps(feature)

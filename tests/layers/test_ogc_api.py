@@ -150,10 +150,10 @@ class TestItems:
             "name_ar",
             "name_en",
             "capacity",
-            "district",
+            "district_code",
             "jurisdiction",
         }
-        assert feature["properties"]["district"] == venues[0].district.code
+        assert feature["properties"]["district_code"] == venues[0].district.code
         links = rels(document)
         assert {"self", "alternate", "collection", "next"} <= set(links)
         assert "prev" not in links

@@ -1,0 +1,1 @@
+"""Mapbox Vector Tiles of the registered layers, built by PostGIS, with their TileJSON."""
