@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import UnsupportedMediaType
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geo_services.core.api.parsers import JSONBodyParser
 from geo_services.core.api.permissions import HasRole, IsStaff
 from geo_services.core.api.views import JSONOnly
 from geo_services.core.errors import InvalidInput, NotFound
@@ -39,7 +40,7 @@ class IsInspector(HasRole):
 
 class FieldAPIView(APIView):
     content_negotiation_class = JSONOnly
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
 
 
 def _photo_limit_error() -> PhotoTooLarge:

@@ -20,13 +20,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geo_services.core.api.parsers import JSONBodyParser
 from geo_services.core.api.views import JSONOnly
 from geo_services.core.errors import NotFound
 from layers import provider
@@ -55,22 +54,12 @@ def _readable_layer(request: Request, layer_id: str) -> Layer:
     return layer
 
 
-class NestingSafeJSONParser(JSONParser):
-    """JSON bodies; one nested deeper than Python's decoder can follow is bad JSON, not a server error."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError(_("The JSON is nested too deeply.")) from None
-
-
 class LayersAPIView(APIView):
     """Anyone who may read the layer asked for; JSON in (POST bodies) and out."""
 
     permission_classes = [AllowAny]
     content_negotiation_class = JSONOnly
-    parser_classes = [NestingSafeJSONParser]
+    parser_classes = [JSONBodyParser]
 
 
 _SELECTION_PARAMETERS = [

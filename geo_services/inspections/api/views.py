@@ -14,13 +14,13 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo_services.core import selectors as core_selectors
+from geo_services.core.api.parsers import JSONBodyParser
 from geo_services.core.api.parsing import parse_bool, parse_int, parse_list
 from geo_services.core.api.permissions import IsDispatcherOrAdmin, IsStaff
 from geo_services.core.api.views import JSONOnly
@@ -41,7 +41,7 @@ class InspectionsAPIView(APIView):
     """JSON in and out, whatever the Accept header says."""
 
     content_negotiation_class = JSONOnly
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
 
 
 def _geojson(document: bytes, *, status: int = 200) -> HttpResponse:
