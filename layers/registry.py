@@ -126,6 +126,13 @@ class LayerRegistry:
     def get(self, layer_id: str) -> Layer | None:
         return self._layers.get(layer_id)
 
+    def require(self, layer_id: str) -> Layer:
+        """A layer the caller knows is registered (code and tests, not user input)."""
+        layer = self._layers.get(layer_id)
+        if layer is None:
+            raise KeyError(f"No layer {layer_id!r} is registered.")
+        return layer
+
     def all(self) -> list[Layer]:
         return sorted(self._layers.values(), key=lambda layer: layer.id)
 

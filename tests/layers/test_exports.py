@@ -160,7 +160,7 @@ class TestFormatsReadBack:
         assert {f"venues.{ext}" for ext in ("shp", "shx", "dbf", "prj", "cpg")} <= names
         assert archive.read("venues.cpg").decode().strip() == "UTF-8"
         readme = archive.read("README.txt").decode().splitlines()
-        shortened = shapefile_field_names(export_field_names(registry.get("venues")))
+        shortened = shapefile_field_names(export_field_names(registry.require("venues")))
         for name, short in shortened.items():
             assert f"{short} = {name}" in readme
         frame = geopandas.read_file(path, engine="pyogrio")
@@ -234,7 +234,7 @@ class TestStreaming:
         assert by_code[venues[1].code]["id"] == venues[1].pk
 
     def test_features_come_in_batches_from_a_server_side_cursor(self, venues):
-        layer = registry.get("venues")
+        layer = registry.require("venues")
         params: dict[str, Any] = {}
         condition = where_sql(layer, Selection(), params)
         pieces = stream_feature_collection(
@@ -254,7 +254,7 @@ class TestStreaming:
         assert [f["id"] for f in document["features"]] == [v.pk for v in venues]
 
     def test_an_empty_collection_is_valid(self, venues):
-        layer = registry.get("venues")
+        layer = registry.require("venues")
         pieces = stream_feature_collection(layer, "FALSE", {})
         assert json.loads(b"".join(pieces)) == {"type": "FeatureCollection", "features": []}
 

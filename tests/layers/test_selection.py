@@ -26,7 +26,7 @@ from layers.selection import (
 )
 from tests.layers.planning_data import Town, build_town, shape_layers
 
-VENUES = registry.get("venues")
+VENUES = registry.require("venues")
 
 
 @pytest.fixture
@@ -200,7 +200,7 @@ class TestCombined:
     def test_a_district_filter_uses_the_districts_of_the_layer_table_itself(self, town):
         # The districts layer's geometry column has the same name as the parts' (geom): the
         # condition must still compare the layer's row, not the part with itself.
-        districts = registry.get("districts")
+        districts = registry.require("districts")
         assert districts is not None
         assert matching_ids(districts, parse(districts, "district=west")) == [town.west.pk, town.east.pk]
         assert matching_ids(districts, parse(districts, "intersects=POINT(35.91 31.91)")) == [town.west.pk]

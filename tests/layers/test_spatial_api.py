@@ -92,11 +92,11 @@ def by_code(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["code"]: row for row in document["districts"]}
 
 
-def post_json(client: Client, url: str, body: object, **headers: str) -> Any:
+def post_json(client: Client, url: str, body: object, **headers: Any) -> Any:
     return client.post(url, json.dumps(body), content_type="application/json", **headers)
 
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+EN: dict[str, Any] = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 class TestLayerList:

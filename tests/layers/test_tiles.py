@@ -281,7 +281,8 @@ class TestTileContent:
         assert len(features) < expected
 
         # From the threshold on, the same points come one by one with their attributes.
-        x13, y13 = tile_of(*at_units(z, x, y, 2000, 2000).coords, 13)
+        lon, lat = at_units(z, x, y, 2000, 2000).coords
+        x13, y13 = tile_of(lon, lat, 13)
         single = decode(client.get(f"/tiles/venues/13/{x13}/{y13}.mvt"))
         assert {f["id"] for f in single} == public_venue_ids_in_tile(13, x13, y13)
         assert all("count" not in f["properties"] for f in single)
