@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "geo_services.venues",
     "geo_services.inspections",
     "geo_services.initiatives",
+    "geo_services.indicators",
     "geo_services.portal",
     "layers",
     "fieldapp",
@@ -168,6 +169,8 @@ AMANAH_OPEN311_CONTACT = env_str("AMANAH_OPEN311_CONTACT", "")
 # OGC API - Features: features per page when a client gives no limit, and the largest limit accepted.
 AMANAH_OGC_DEFAULT_LIMIT = env_int("AMANAH_OGC_DEFAULT_LIMIT", 100)
 AMANAH_OGC_MAX_LIMIT = env_int("AMANAH_OGC_MAX_LIMIT", 10_000)
+# GeoJSON pages with a larger limit are streamed from a server-side cursor instead of built whole.
+AMANAH_OGC_STREAM_ABOVE = env_int("AMANAH_OGC_STREAM_ABOVE", 1_000)
 # Vector tiles: the deepest zoom served (22 is a few centimetres per pixel in Amman), and the zoom
 # from which point layers are sent as single features (below it, per-cell counts; see layers.tiles.sql).
 AMANAH_TILE_MAX_ZOOM = env_int("AMANAH_TILE_MAX_ZOOM", 22)

@@ -8,6 +8,7 @@ parameters.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,36 @@ def items(layer: Layer, query: ItemsQuery) -> ItemsPage:
         cursor.execute(sql, params)
         features_json, returned, matched = cursor.fetchone()
     return ItemsPage(features_json, returned, matched if matched <= COUNT_CAP else None)
+
+
+def matched_count(layer: Layer, query: ItemsQuery) -> int | None:
+    """How many public features match the query, counted up to COUNT_CAP (None above). One query."""
+    params: dict[str, Any] = {"count_cap": COUNT_CAP + 1}
+    where = _where(layer, query, params)
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {_q(layer.table)} WHERE {where} LIMIT %(count_cap)s) capped"  # noqa: S608 - registered identifiers, quoted; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (matched,) = cursor.fetchone()
+    return matched if matched <= COUNT_CAP else None
+
+
+def stream_items(
+    layer: Layer, query: ItemsQuery, members: dict[str, Any], count_member: str | None
+) -> Iterator[bytes]:
+    """A page as a FeatureCollection sent in pieces (layers.exports.streaming), for large limits."""
+    from layers.exports.streaming import stream_feature_collection  # it builds on this module
+
+    params: dict[str, Any] = {}
+    where = _where(layer, query, params)
+    return stream_feature_collection(
+        layer,
+        where,
+        params,
+        members=members,
+        limit=query.limit,
+        offset=query.offset,
+        count_member=count_member,
+    )
 
 
 def item(layer: Layer, feature_id: int | str) -> str | None:

@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -48,7 +49,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 ]
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def ogc_endpoint(view: View) -> View:
@@ -56,7 +57,7 @@ def ogc_endpoint(view: View) -> View:
 
     @require_safe
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except DomainError as exc:
@@ -197,11 +198,20 @@ def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
 
 
 @ogc_endpoint
-def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+def items(request: HttpRequest, collection_id: str) -> HttpResponseBase:
     layer = _readable_layer(request, collection_id)
     query = parse_items_query(layer, request.GET)
     fmt = response_format(request)
-    page = provider.items(layer, query)
+    # A large GeoJSON page is streamed from a server-side cursor (memory bounded by one batch);
+    # the count comes first, from its own capped query, so the links can be written up front.
+    streamed = fmt == "json" and query.limit > settings.AMANAH_OGC_STREAM_ABOVE
+    if streamed:
+        page = None
+        matched = provider.matched_count(layer, query)
+        returned = None if matched is None else max(0, min(query.limit, matched - query.offset))
+    else:
+        page = provider.items(layer, query)
+        matched, returned = page.number_matched, page.number_returned
 
     def page_url(offset: int, f: Format) -> str:
         params = {name: request.GET[name] for name in request.GET if name not in ("f", "offset", "limit")}
@@ -218,10 +228,12 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         ),
         _link(_url(request, "ogc:collection", layer.id, f="json"), "collection", JSON, _("The collection")),
     ]
-    if page.number_matched is not None:
-        has_next = query.offset + page.number_returned < page.number_matched
+    if matched is not None and returned is not None:
+        has_next = query.offset + returned < matched
     else:
-        has_next = page.number_returned == query.limit
+        # Above the count cap: a next link while the page is full (or, streamed, not yet known to
+        # be short); a client reaching the end gets an empty page without a next link.
+        has_next = returned is None or returned == query.limit
     if has_next:
         links.append(_link(page_url(query.offset + query.limit, fmt), "next", link_type, _("Next page")))
     if query.offset > 0:
@@ -231,11 +243,18 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     head: dict[str, Any] = {
         "type": "FeatureCollection",
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "numberReturned": page.number_returned,
     }
-    if page.number_matched is not None:
-        head["numberMatched"] = page.number_matched
+    if returned is not None:
+        head["numberReturned"] = returned
+    if matched is not None:
+        head["numberMatched"] = matched
     head["links"] = links
+    if page is None:
+        members = {key: value for key, value in head.items() if key != "type"}
+        count_member = "numberReturned" if returned is None else None
+        return StreamingHttpResponse(
+            provider.stream_items(layer, query, members, count_member), content_type=GEOJSON
+        )
     if fmt == "html":
         context = {
             "layer": layer,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -364,3 +365,48 @@ class TestRegistry:
         districts, venues = registry.get("districts"), registry.get("venues")
         assert districts is not None and districts.model is District  # noqa: PT018
         assert venues is not None and venues.public_condition == "active"  # noqa: PT018
+
+
+class TestStreamedPages:
+    """Pages above AMANAH_OGC_STREAM_ABOVE are streamed from a server-side cursor, same content."""
+
+    def read(self, client: Client, **params: Any) -> tuple[Any, dict[str, Any]]:
+        response: Any = client.get("/ogc/collections/venues/items", {"f": "json", **params})
+        assert response.status_code == 200
+        return response, json.loads(
+            b"".join(response.streaming_content if response.streaming else [response.content])
+        )
+
+    def test_a_large_page_is_streamed_with_the_same_features_and_links(self, client, venues, settings):
+        _built, expected = self.read(client, limit=5, offset=2)
+        settings.AMANAH_OGC_STREAM_ABOVE = 4
+        response, streamed = self.read(client, limit=5, offset=2)
+        assert response.streaming
+        assert response["Content-Type"] == "application/geo+json"
+        assert streamed["features"] == expected["features"]
+        assert streamed["numberReturned"] == expected["numberReturned"] == 5
+        assert streamed["numberMatched"] == expected["numberMatched"] == len(venues)
+        assert {rel: path_of(link["href"]) for rel, link in rels(streamed).items()} == {
+            rel: path_of(link["href"]) for rel, link in rels(expected).items()
+        }
+
+    def test_the_last_streamed_page_has_no_next_link(self, client, venues, settings):
+        settings.AMANAH_OGC_STREAM_ABOVE = 4
+        _response, last = self.read(client, limit=5, offset=len(venues) - 3)
+        assert last["numberReturned"] == 3
+        assert "next" not in rels(last)
+
+    def test_above_the_count_cap_the_number_returned_comes_after_the_features(
+        self, client, venues, settings, monkeypatch
+    ):
+        from layers import provider
+
+        monkeypatch.setattr(provider, "COUNT_CAP", 3)
+        settings.AMANAH_OGC_STREAM_ABOVE = 4
+        response = client.get("/ogc/collections/venues/items", {"f": "json", "limit": 5})
+        body = b"".join(response.streaming_content).decode()
+        streamed = json.loads(body)
+        assert "numberMatched" not in streamed
+        assert streamed["numberReturned"] == 5 == len(streamed["features"])
+        assert body.index('"numberReturned"') > body.index('"features"')
+        assert "next" in rels(streamed)
