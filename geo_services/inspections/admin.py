@@ -19,7 +19,7 @@ from leaflet.forms.widgets import LeafletWidget
 from geo_services.core.errors import DomainError
 from geo_services.core.roles import Role
 from geo_services.inspections import services
-from geo_services.inspections.checklists import item_spec, parse_items
+from geo_services.inspections.checklists import ITEM_COLUMNS, item_spec, parse_items
 from geo_services.inspections.models import (
     AuditEvent,
     ChecklistItem,
@@ -174,20 +174,7 @@ class ChecklistTemplateAdmin(admin.ModelAdmin):
 
 class ChecklistItemInline(_ReadOnlyInline):
     model = ChecklistItem
-    fields = (
-        "position",
-        "key",
-        "type",
-        "label_ar",
-        "label_en",
-        "weight",
-        "critical",
-        "required",
-        "max_score",
-        "min_value",
-        "max_value",
-        "choices",
-    )
+    fields = ("position", *ITEM_COLUMNS, "choices")
     readonly_fields = fields
 
 

@@ -92,7 +92,7 @@ class ItemSpec:
 
 
 # The columns an item and its row share, so the two converters below cannot drift apart.
-_ITEM_COLUMNS = (
+ITEM_COLUMNS = (
     "key",
     "type",
     "label_ar",
@@ -109,7 +109,7 @@ _ITEM_COLUMNS = (
 def item_spec(item: ChecklistItem) -> ItemSpec:
     """A stored item as the services read it."""
     return ItemSpec(
-        **{column: getattr(item, column) for column in _ITEM_COLUMNS},
+        **{column: getattr(item, column) for column in ITEM_COLUMNS},
         choices=tuple(
             ChoiceSpec(
                 value=c["value"],
@@ -127,7 +127,7 @@ def item_row(spec: ItemSpec, *, version_id: int, position: int) -> ChecklistItem
     return ChecklistItem(
         version_id=version_id,
         position=position,
-        **{column: getattr(spec, column) for column in _ITEM_COLUMNS},
+        **{column: getattr(spec, column) for column in ITEM_COLUMNS},
         choices=[c.as_document() for c in spec.choices],
     )
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.core.cache import cache
 
+from geo_services.core.models import District
 from geo_services.core.roles import Role
+from geo_services.venues.models import Venue, VenueKind
 from layers.registry import Attribute, Layer, registry
 
 # Inspection jobs for the staff-only inspections layer, made as the inspections tests make them.
@@ -46,3 +49,20 @@ def planners_only_layer() -> Iterator[Layer]:
     )
     yield layer
     registry.unregister(layer.id)
+
+
+@pytest.fixture
+def venues(amman) -> list[Venue]:
+    """The demo's 12 active venues and one taken off the map (never published)."""
+    district = District.objects.filter(jurisdiction=amman)[0]
+    Venue.objects.create(
+        jurisdiction=amman,
+        district=district,
+        kind=VenueKind.PARK,
+        code="closed-park",
+        name_ar="حديقة مغلقة",
+        name_en="Closed park",
+        location=Point(35.9, 31.95, srid=4326),
+        active=False,
+    )
+    return list(Venue.objects.filter(active=True).order_by("id"))

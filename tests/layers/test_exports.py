@@ -12,7 +12,7 @@ from typing import Any
 import geopandas
 import pytest
 import shapely
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import Polygon
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.http import StreamingHttpResponse
@@ -20,7 +20,7 @@ from django.utils import translation
 
 from geo_services.core.models import District
 from geo_services.core.roles import Role
-from geo_services.venues.models import Venue, VenueKind
+from geo_services.venues.models import Venue
 from layers.exports.formats import export_field_names, shapefile_field_names
 from layers.exports.streaming import stream_feature_collection
 from layers.registry import registry
@@ -35,21 +35,9 @@ WEST_AMMAN = (35.80, 31.90, 35.90, 32.05)
 
 
 @pytest.fixture
-def venues(amman) -> list[Venue]:
-    """The demo's active venues, one with no capacity, and one inactive venue that is never exported."""
-    district = District.objects.filter(jurisdiction=amman)[0]
-    Venue.objects.create(
-        jurisdiction=amman,
-        district=district,
-        kind=VenueKind.PARK,
-        code="closed-park",
-        name_ar="حديقة مغلقة",
-        name_en="Closed park",
-        location=Point(35.9, 31.95, srid=4326),
-        active=False,
-    )
-    first = Venue.objects.filter(active=True).order_by("id")[0]
-    Venue.objects.filter(pk=first.pk).update(capacity=None)
+def venues(venues: list[Venue]) -> list[Venue]:
+    """The shared venues (one inactive, never exported), the first without a capacity (an empty value)."""
+    Venue.objects.filter(pk=venues[0].pk).update(capacity=None)
     return list(Venue.objects.filter(active=True).order_by("id"))
 
 

@@ -9,11 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.gis.db.models import Extent
-from django.contrib.gis.geos import Point
 from django.test import Client
 
 from geo_services.core.models import District
-from geo_services.venues.models import Venue, VenueKind
+from geo_services.venues.models import Venue
 from layers.registry import Attribute, Layer, LayerRegistry
 
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
@@ -44,23 +43,6 @@ def path_of(href: str) -> str:
     """A link's path and query, for the test client (links are absolute)."""
     parts = urlsplit(href)
     return parts.path + ("?" + parts.query if parts.query else "")
-
-
-@pytest.fixture
-def venues(amman) -> list[Venue]:
-    """The demo's 12 active venues and one taken off the map (never published)."""
-    district = District.objects.filter(jurisdiction=amman)[0]
-    Venue.objects.create(
-        jurisdiction=amman,
-        district=district,
-        kind=VenueKind.PARK,
-        code="closed-park",
-        name_ar="حديقة مغلقة",
-        name_en="Closed park",
-        location=Point(35.9, 31.95, srid=4326),
-        active=False,
-    )
-    return list(Venue.objects.filter(active=True).order_by("id"))
 
 
 class TestLandingAndConformance:
