@@ -261,6 +261,9 @@ def _field_text() -> dict[str, str]:
         ),
         "noJobs": _("No open inspections for today."),
         "route": _("%(count)s stops, %(distance)s in visiting order"),
+        "moreJobs": _(
+            "More jobs are due than the tablet lists: these are the %(limit)s most urgent. Ask your dispatcher to spread the rest."
+        ),
         "fromPosition": _("Order from your position (±%(accuracy)s m)."),
         "noPositionOrder": _("Your position is not known: the order starts at the first job."),
         "leg": _("%(distance)s from the previous stop"),

@@ -90,6 +90,8 @@ class TodayView(FieldAPIView):
                 "total_distance_m": day.total_distance_m,
                 "jobs": day.jobs,
                 "templates": day.templates,
+                "job_limit": selectors.MAX_DAY_JOBS,
+                "more_jobs": day.more_jobs,
             }
         )
 

@@ -414,13 +414,16 @@ class Day:
     total_distance_m: float
     jobs: dict[str, Any]  # a FeatureCollection in visiting order
     templates: list[dict[str, Any]]
+    # True when more than MAX_DAY_JOBS jobs are due: the list holds the MAX_DAY_JOBS most urgent.
+    more_jobs: bool = False
 
 
 def inspector_day(inspector: User, *, start: tuple[float, float] | None) -> Day:
     """The inspector's open jobs due today or overdue, in visiting order from `start` (lon, lat), with
     every checklist version they use. Two queries whatever the number of jobs."""
     scope = Scope(inspector_id=inspector.pk)
-    features, params = _features_sql(scope, JobFilters(due_by_today=True), limit=MAX_DAY_JOBS, offset=0)
+    # One more than the cap, to tell the tablet that jobs were left out rather than drop them silently.
+    features, params = _features_sql(scope, JobFilters(due_by_today=True), limit=MAX_DAY_JOBS + 1, offset=0)
     with connection.cursor() as cursor:
         cursor.execute(
             _DAY_SQL.format(features=features),
@@ -435,7 +438,9 @@ def inspector_day(inspector: User, *, start: tuple[float, float] | None) -> Day:
         if version_ids:
             cursor.execute(_TEMPLATES_SQL, {"versions": list(version_ids)})
             templates = json.loads(cursor.fetchone()[0])
-    found = {feature["id"]: feature for feature in json.loads(features_json)}
+    listed = json.loads(features_json)
+    more_jobs = len(listed) > MAX_DAY_JOBS
+    found = {feature["id"]: feature for feature in listed[:MAX_DAY_JOBS]}
     route = visiting_order(
         start,
         [
@@ -456,6 +461,7 @@ def inspector_day(inspector: User, *, start: tuple[float, float] | None) -> Day:
         total_distance_m=round(route.total_m, 1),
         jobs={"type": "FeatureCollection", "features": ordered},
         templates=templates,
+        more_jobs=more_jobs,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 
 from geo_services.inspections.models import InspectionJob, JobStatus
 from tests.inspections.conftest import DOWNTOWN, MARKA, TODAY_URL, local_today
@@ -125,3 +126,25 @@ def test_the_number_of_queries_does_not_grow_with_the_day(
     make_job(template_code="sidewalk-condition")
     with django_assert_num_queries(5):
         assert len(client.get(TODAY_URL).json()["jobs"]["features"]) == 6
+
+
+def test_a_day_above_the_cap_lists_the_most_urgent_and_says_more_are_due(
+    as_user, inspector, make_job, overdue, monkeypatch
+):
+    from geo_services.inspections import selectors
+
+    monkeypatch.setattr(selectors, "MAX_DAY_JOBS", 2)
+    oldest = overdue(days=3)
+    older = overdue(days=1)
+    make_job()
+    day = as_user(inspector).get(TODAY_URL).json()
+    assert day["job_limit"] == 2
+    assert day["more_jobs"] is True
+    assert {f["id"] for f in day["jobs"]["features"]} == {oldest.pk, older.pk}
+
+    InspectionJob.objects.filter(due_date=local_today()).update(
+        status=JobStatus.CANCELLED, cancelled_at=timezone.now()
+    )
+    day = as_user(inspector).get(TODAY_URL).json()
+    assert day["more_jobs"] is False
+    assert len(day["jobs"]["features"]) == 2

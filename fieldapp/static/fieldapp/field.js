@@ -107,6 +107,7 @@
   const outboxList = $("[data-outbox]");
   const syncButton = $("[data-sync-now]");
   const syncSummary = $("[data-sync-summary]");
+  const moreJobsNote = $("[data-more-jobs]");
   const connection = $("[data-connection]");
   const inspectionView = $("[data-inspection]");
   const checklist = $("[data-checklist]");
@@ -188,6 +189,8 @@
     return {
       date: answer.date,
       total_distance_m: answer.total_distance_m,
+      more_jobs: Boolean(answer.more_jobs),
+      job_limit: answer.job_limit,
       jobs: features.map((feature) => feature.properties),
       templates: answer.templates || [],
     };
@@ -229,6 +232,8 @@
     routeLine.textContent = jobs.length
       ? format(text.route, { count: jobs.length, distance: distanceText(state.day.total_distance_m || 0) })
       : "";
+    moreJobsNote.hidden = !state.day.more_jobs;
+    moreJobsNote.textContent = state.day.more_jobs ? format(text.moreJobs, { limit: state.day.job_limit }) : "";
     orderNote.textContent = jobs.length
       ? state.origin
         ? format(text.fromPosition, { accuracy: whole.format(state.origin.accuracy || 0) })
