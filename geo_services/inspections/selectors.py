@@ -494,6 +494,12 @@ _FAILED_CRITICAL_SQL = """
         'template', json_build_object('code', t.code, 'version', v.number),
         'score', i.score,
         'failed_critical', i.failed_critical,
+        'failed_critical_items', (
+            SELECT json_agg(json_build_object('key', ci.key, 'label_ar', ci.label_ar, 'label_en', ci.label_en)
+                            ORDER BY ci.position)
+            FROM inspections_checklistitem ci
+            WHERE ci.version_id = v.id AND i.failed_critical ? ci.key
+        ),
         'flags', i.flags,
         'completed_at', inspections_local_iso(i.completed_at, jur.time_zone)
     ) ORDER BY i.completed_at, i.id), '[]'::json)::text

@@ -64,6 +64,7 @@ def test_the_numbers_of_the_day(as_user, dispatcher, day):
     [failed] = document["failed_critical"]
     assert failed["job"] == day["failed"].pk
     assert failed["failed_critical"] == ["clean"]
+    assert failed["failed_critical_items"] == [{"key": "clean", "label_ar": "نظيف", "label_en": "Clean"}]
     assert failed["inspector"]["username"] == "field-inspector"
     assert failed["completed_at"].endswith("+03:00")
 
