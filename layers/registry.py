@@ -21,7 +21,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
+from geo_services.core.errors import NotFound
 from geo_services.core.roles import Role, roles_of
 
 AttributeType = Literal["string", "integer", "number", "boolean"]
@@ -138,6 +140,26 @@ class LayerRegistry:
 
     def readable_by(self, user: User | AnonymousUser) -> list[Layer]:
         return [layer for layer in self.all() if layer.readable_by(user)]
+
+    def readable(self, layer_id: str, user: User | AnonymousUser, *, noun: str = "layer") -> Layer:
+        """The layer, if this person may read it. Otherwise NotFound, the same for a layer that
+        exists but is not theirs as for one that does not, so restricted names are not revealed;
+        the message lists the layers they may read. `noun` is "collection" in the OGC API."""
+        layer = self._layers.get(layer_id)
+        if layer is not None and layer.readable_by(user):
+            return layer
+        known = ", ".join(layer.id for layer in self.readable_by(user)) or "-"
+        if noun == "collection":
+            message = _("There is no collection %(collection)r. Collections: %(known)s.") % {
+                "collection": layer_id[:40],
+                "known": known,
+            }
+        else:
+            message = _("There is no layer %(layer)r. Layers: %(known)s.") % {
+                "layer": layer_id[:40],
+                "known": known,
+            }
+        raise NotFound(message, code=f"unknown_{noun}")
 
 
 def _check(layer: Layer) -> None:

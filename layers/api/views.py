@@ -17,7 +17,6 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
@@ -27,7 +26,6 @@ from rest_framework.views import APIView
 
 from geo_services.core.api.parsers import JSONBodyParser
 from geo_services.core.api.views import JSONOnly
-from geo_services.core.errors import NotFound
 from layers import provider
 from layers.aggregates import DistrictAggregate, Measures, aggregate_by_district
 from layers.api.parsing import (
@@ -40,18 +38,6 @@ from layers.api.parsing import (
 from layers.registry import Layer, registry
 
 GEOJSON = "application/geo+json"
-
-
-def _readable_layer(request: Request, layer_id: str) -> Layer:
-    """The layer, if this person may read it; otherwise 404, as for a layer that does not exist."""
-    layer = registry.get(layer_id)
-    if layer is None or not layer.readable_by(request.user):
-        known = ", ".join(layer.id for layer in registry.readable_by(request.user)) or "-"
-        raise NotFound(
-            _("There is no layer %(layer)r. Layers: %(known)s.") % {"layer": layer_id[:40], "known": known},
-            code="unknown_layer",
-        )
-    return layer
 
 
 class LayersAPIView(APIView):
@@ -173,7 +159,7 @@ class LayerFeaturesView(LayersAPIView):
         return self._answer(request, layer_id)
 
     def _answer(self, request: Request, layer_id: str) -> HttpResponse:
-        layer = _readable_layer(request, layer_id)
+        layer = registry.readable(layer_id, request.user)
         query = parse_features_request(layer, request_values(request, layer, FEATURES_PARAMETERS))
         page = provider.items(
             layer, provider.ItemsQuery(limit=query.limit, offset=query.offset, selection=query.selection)
@@ -230,7 +216,7 @@ class LayerAggregateView(LayersAPIView):
         return self._answer(request, layer_id)
 
     def _answer(self, request: Request, layer_id: str) -> Response:
-        layer = _readable_layer(request, layer_id)
+        layer = registry.readable(layer_id, request.user)
         query = parse_aggregate_request(layer, request_values(request, layer, AGGREGATE_PARAMETERS))
         aggregate = aggregate_by_district(layer, query.selection, sum_attribute=query.sum_attribute)
         integral_sum = query.sum_attribute is not None and query.sum_attribute.type == "integer"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
@@ -13,7 +12,6 @@ from rest_framework.views import APIView
 
 from geo_services.core.api.serializers import ErrorSerializer
 from geo_services.core.api.views import JSONOnly
-from geo_services.core.errors import NotFound
 from layers.exports.formats import (
     EXPORT_FORMATS,
     FORMAT_SPECS,
@@ -24,21 +22,8 @@ from layers.exports.formats import (
 )
 from layers.exports.streaming import stream_feature_collection
 from layers.ogc.parsing import check_parameters
-from layers.registry import Layer, registry
+from layers.registry import registry
 from layers.selection import parse_selection, selection_parameter_names
-
-
-def readable_layer(layer_id: str, request: Request) -> Layer:
-    """The layer, if this person may read it; otherwise 404, as for a layer that does not exist."""
-    layer = registry.get(layer_id)
-    if layer is None or not layer.readable_by(request.user):
-        known = ", ".join(layer.id for layer in registry.readable_by(request.user)) or "-"
-        raise NotFound(
-            _("There is no layer %(layer)r. Layers: %(known)s.") % {"layer": layer_id[:40], "known": known},
-            code="unknown_layer",
-        )
-    return layer
-
 
 _SELECTION_DOC = (
     "Selection parameters as in the OGC items and spatial queries: `bbox`, `datetime`, `district`, "
@@ -85,7 +70,7 @@ class LayerExportView(APIView):
         },
     )
     def get(self, request: Request, layer_id: str) -> HttpResponseBase:
-        layer = readable_layer(layer_id, request)
+        layer = registry.readable(layer_id, request.user)
         check_parameters(request.query_params, ("format", *selection_parameter_names(layer)))
         export_format = parse_export_format(request.query_params.get("format"))
         selection = parse_selection(layer, request.query_params)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from geo_services.core.api.errors import error_body
-from geo_services.core.errors import DomainError, NotFound
+from geo_services.core.errors import DomainError
 from layers import provider
 from layers.ogc import openapi
 from layers.ogc.parsing import (
@@ -95,18 +95,6 @@ def _self_links(
         return [as_json, as_html]
     as_json["rel"] = "alternate"
     return [as_html, as_json]
-
-
-def _readable_layer(request: HttpRequest, collection_id: str) -> Layer:
-    layer = registry.get(collection_id)
-    if layer is None or not layer.readable_by(request.user):
-        known = ", ".join(layer.id for layer in registry.readable_by(request.user)) or "-"
-        raise NotFound(
-            _("There is no collection %(collection)r. Collections: %(known)s.")
-            % {"collection": collection_id[:40], "known": known},
-            code="unknown_collection",
-        )
-    return layer
 
 
 @ogc_endpoint
@@ -188,7 +176,7 @@ def collections(request: HttpRequest) -> HttpResponse:
 
 @ogc_endpoint
 def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
-    layer = _readable_layer(request, collection_id)
+    layer = registry.readable(collection_id, request.user, noun="collection")
     check_parameters(request.GET, ("f",))
     fmt = response_format(request)
     document = _collection(request, layer, fmt)
@@ -199,7 +187,7 @@ def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
 
 @ogc_endpoint
 def items(request: HttpRequest, collection_id: str) -> HttpResponseBase:
-    layer = _readable_layer(request, collection_id)
+    layer = registry.readable(collection_id, request.user, noun="collection")
     query = parse_items_query(layer, request.GET)
     fmt = response_format(request)
     # A large GeoJSON page is streamed from a server-side cursor (memory bounded by one batch);
@@ -271,7 +259,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponseBase:
 
 @ogc_endpoint
 def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
-    layer = _readable_layer(request, collection_id)
+    layer = registry.readable(collection_id, request.user, noun="collection")
     check_parameters(request.GET, ("f",))
     fmt = response_format(request)
     feature_json = provider.item(layer, parse_feature_id(layer, feature_id))

@@ -35,17 +35,6 @@ JSON = "application/json"
 tiles_endpoint = ogc_endpoint
 
 
-def _readable_layer(request: HttpRequest, layer_id: str) -> Layer:
-    layer = registry.get(layer_id)
-    if layer is None or not layer.readable_by(request.user):
-        known = ", ".join(layer.id for layer in registry.readable_by(request.user)) or "-"
-        raise NotFound(
-            _("There is no layer %(layer)r. Layers: %(known)s.") % {"layer": layer_id[:40], "known": known},
-            code="unknown_layer",
-        )
-    return layer
-
-
 def _cache_control(layer: Layer) -> str:
     visibility = "public" if layer.readers is None else "private"
     return f"{visibility}, max-age={settings.AMANAH_TILE_MAX_AGE_SECONDS}"
@@ -53,7 +42,7 @@ def _cache_control(layer: Layer) -> str:
 
 @tiles_endpoint
 def tile(request: HttpRequest, layer_id: str, z: str, x: str, y_and_format: str) -> HttpResponse:
-    layer = _readable_layer(request, layer_id)
+    layer = registry.readable(layer_id, request.user)
     check_parameters(request.GET, ())
     address = parse_tile_address(
         z, x, split_format(y_and_format, TILE_FORMAT), max_zoom=settings.AMANAH_TILE_MAX_ZOOM
@@ -68,7 +57,7 @@ def tile(request: HttpRequest, layer_id: str, z: str, x: str, y_and_format: str)
 
 @tiles_endpoint
 def tilejson(request: HttpRequest, name: str) -> HttpResponse:
-    layer = _readable_layer(request, split_format(name, TILEJSON_FORMAT))
+    layer = registry.readable(split_format(name, TILEJSON_FORMAT), request.user)
     check_parameters(request.GET, ())
     # Placeholders are written after reversing, which would percent-encode the braces.
     path = reverse("tiles:tile", args=[layer.id, "0", "0", f"0.{TILE_FORMAT}"])
