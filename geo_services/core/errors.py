@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.db import OperationalError
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     status = 400
@@ -53,3 +57,27 @@ class Forbidden(DomainError):
 
     status = 403
     code = "forbidden"
+
+
+class QueryTimeout(DomainError):
+    """The database's statement time limit stopped the request's query (not the person's fault
+    alone: load plays a part too, hence 503 rather than 400)."""
+
+    status = 503
+    code = "query_timeout"
+
+
+# PostgreSQL's SQLSTATE for a statement cancelled, here by statement_timeout (DB_STATEMENT_TIMEOUT_MS).
+QUERY_CANCELED = "57014"
+
+
+def as_domain_error(exc: BaseException) -> DomainError | None:
+    """The domain error a lower-level failure stands for, when there is one the person can act on."""
+    if isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED:
+        return QueryTimeout(
+            _(
+                "The database stopped this request after %(seconds)s seconds. Ask for less (a smaller area, a district, filters, a smaller page) or try again later."
+            )
+            % {"seconds": round(settings.DB_STATEMENT_TIMEOUT_MS / 1000, 1)}
+        )
+    return None

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from geo_services.core.api.errors import error_body
-from geo_services.core.errors import DomainError
+from geo_services.core.errors import DomainError, as_domain_error
 from layers import provider
 from layers.ogc import openapi
 from layers.ogc.parsing import (
@@ -59,7 +60,14 @@ def ogc_endpoint(view: View) -> View:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except OperationalError as failure:
+                # A statement stopped by the database's time limit gets an answer, not a 500.
+                domain_error = as_domain_error(failure)
+                if domain_error is None:
+                    raise
+                raise domain_error from failure
         except DomainError as exc:
             return JsonResponse(
                 error_body(exc.code, exc.message, exc.details),

@@ -18,7 +18,7 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from geo_services.core.errors import DomainError
+from geo_services.core.errors import DomainError, as_domain_error
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -42,6 +42,7 @@ def _drf_message(exc: drf_exceptions.APIException) -> str:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = as_domain_error(exc) or exc
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
