@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import Point
@@ -22,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_services.core import selectors as core_selectors
@@ -412,6 +413,20 @@ def _target_location(target: JobTarget) -> tuple[Point, str]:
                 _("There is no active venue %(id)s.") % {"id": target.record_id}, code="unknown_venue"
             )
         return venue.location, target.label or f"{venue.name_ar} / {venue.name_en}"
+    if target.kind == TargetKind.INITIATIVE_SEGMENT:
+        from geo_services.initiatives.models import Initiative
+
+        initiative = (
+            Initiative.objects.filter(pk=target.record_id or 0).only("geom", "name_ar", "name_en").first()
+        )
+        if initiative is None:
+            raise NotFound(
+                _("There is no initiative %(id)s.") % {"id": target.record_id}, code="unknown_initiative"
+            )
+        # A point on the shape itself (on the line, inside the park), where the inspector goes.
+        location = initiative.geom.point_on_surface
+        location.srid = STORAGE_SRID
+        return location, target.label or f"{initiative.name_ar} / {initiative.name_en}"
     if target.location is None:
         raise InvalidInput(_("A target needs a location."), code="missing_location")
     if not target.label.strip():
@@ -838,6 +853,42 @@ def _complete(inspection: Inspection, job: InspectionJob, audit: Audit) -> None:
     )
     if job.service_request_id is not None:
         _settle_request(inspection, job, audit, request_id=job.service_request_id)
+    if job.target_kind == TargetKind.INITIATIVE_SEGMENT and job.target_id is not None:
+        _report_initiative_progress(inspection, initiative_id=job.target_id)
+
+
+# The checklist item whose answer (a number from 0 to 100) is an initiative's progress.
+PROGRESS_ITEM_KEY = "progress"
+
+
+def _report_initiative_progress(inspection: Inspection, *, initiative_id: int) -> None:
+    """An initiative's inspection is one of its progress updates, linked to the inspection (and so to
+    its photos). The answer to the checklist's `progress` item moves the progress forward; without
+    one, or below the progress already reported, the update keeps the current progress: a field
+    visit never fails because someone reported more in the meantime."""
+    from geo_services.initiatives import services as initiative_services
+    from geo_services.initiatives.models import Initiative
+
+    current = Initiative.objects.filter(pk=initiative_id).values_list("progress_percent", flat=True).first()
+    if current is None:
+        return
+    answered = inspection.answers.get(PROGRESS_ITEM_KEY)
+    percent = current
+    if isinstance(answered, int | float) and not isinstance(answered, bool) and 0 <= answered <= 100:
+        percent = max(current, round(answered))
+    with translation.override(settings.LANGUAGE_CODE):
+        # Stored text: in the municipality's language, as the other notes the system writes.
+        note = _("Inspection: score %(score)s, %(result)s.") % {
+            "score": inspection.score,
+            "result": _("passed") if inspection.passed else _("failed"),
+        }
+    initiative_services.add_progress(
+        initiative_id=initiative_id,
+        report=initiative_services.ProgressReport(
+            percent=percent, note=note, inspection_uuid=str(inspection.uuid)
+        ),
+        author=inspection.inspector,
+    )
 
 
 def _settle_request(inspection: Inspection, job: InspectionJob, audit: Audit, *, request_id: int) -> None:

@@ -185,15 +185,21 @@ def parse_submission(inspection_uuid: str, data: Any) -> Submission:
 
 
 def parse_target(body: dict[str, Any]) -> JobTarget:
-    """One of: venue (id), service_request (id), or location {lon, lat} with label (and kind
-    point or business)."""
-    given = [name for name in ("venue", "service_request", "location") if body.get(name) is not None]
+    """One of: venue (id), service_request (id), initiative (id), or location {lon, lat} with label
+    (and kind point or business)."""
+    given = [
+        name for name in ("venue", "service_request", "initiative", "location") if body.get(name) is not None
+    ]
     if len(given) != 1:
         raise InvalidInput(
             _(
-                "Name exactly one target: venue (an id), service_request (an id) or location {lon, lat} with a label."
+                "Name exactly one target: venue (an id), service_request (an id), initiative (an id) or location {lon, lat} with a label."
             ),
             code="invalid_target",
+        )
+    if given == ["initiative"]:
+        return JobTarget(
+            kind=TargetKind.INITIATIVE_SEGMENT, record_id=identifier(body["initiative"], name="initiative")
         )
     if given == ["venue"]:
         return JobTarget(kind=TargetKind.VENUE, record_id=identifier(body["venue"], name="venue"))
