@@ -108,6 +108,7 @@ def test_the_inspection_moves_the_initiative_forward_once(
     assert client.put(inspection_url(key), body(job, 65), format="json").status_code == 200
     [update] = ProgressUpdate.objects.filter(initiative=sidewalk)
     assert update.percent == 65
+    assert update.inspection is not None
     assert str(update.inspection.uuid) == key
     assert update.author == inspector
     sidewalk.refresh_from_db()
