@@ -11,7 +11,7 @@ MANAGE := $(PY) manage.py
 PYTEST_ARGS ?=
 
 .PHONY: help run test setup setup-test system-packages system-packages-test venv db migrate demo \
-        serve dev stop bench lint format messages
+        serve dev stop bench lint format messages backup restore
 
 help:
 	@echo "make run    set everything up and serve on http://$(HOST):$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make stop   stop the project's PostGIS cluster"
 	@echo "make bench  run the benchmarks (figures go to docs/benchmarks.md)"
 	@echo "make lint   ruff and mypy"
+	@echo "make backup the database into backups/ (AMANAH_BACKUP_DIR); make restore FILE=… INTO=new_db_name"
 
 run: setup serve
 
@@ -75,3 +76,13 @@ format: venv
 
 messages: venv
 	$(MANAGE) makemessages -l ar --ignore=.venv --ignore=tests --ignore=bench
+
+# A pg_dump archive of the project's database (dated, in AMANAH_BACKUP_DIR unless FILE=… is given).
+backup: venv db
+	$(MANAGE) backup_database $(FILE)
+
+# Restores FILE into the new database INTO (never over an existing one), all or nothing, and lists
+# the rows of each table; point DATABASE_URL at it to run the app on it.
+restore: venv db
+	@if [ -z "$(FILE)" ] || [ -z "$(INTO)" ]; then echo "usage: make restore FILE=backups/….dump INTO=new_database_name"; exit 2; fi
+	$(MANAGE) restore_database $(FILE) --into $(INTO)

@@ -88,6 +88,8 @@ DATABASE_URL = env_str("DATABASE_URL", "") or f"postgis://amanah@127.0.0.1:{AMAN
 # Public queries get a time limit so one heavy request cannot hold the database (MapIt does the same);
 # management commands that legitimately run longer lift it inside their own transaction.
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30_000)
+# Where `make backup` (manage.py backup_database) writes its dated archives.
+AMANAH_BACKUP_DIR = env_str("AMANAH_BACKUP_DIR", str(BASE_DIR / "backups"))
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,

@@ -128,10 +128,12 @@ AFTER INSERT ON initiatives_initiative
 FOR EACH ROW EXECUTE FUNCTION initiatives_initiative_shares();
 
 -- An ORM save writes every column: recompute only when the shape or jurisdiction really changed.
+-- The shapes are compared as EWKB (bytea): a geometry comparison here would not survive pg_restore,
+-- which recreates triggers with an empty search_path where the geometry operator is ambiguous.
 CREATE TRIGGER initiatives_initiative_shares_update
 AFTER UPDATE ON initiatives_initiative
 FOR EACH ROW
-WHEN (OLD.geom IS DISTINCT FROM NEW.geom OR OLD.jurisdiction_id IS DISTINCT FROM NEW.jurisdiction_id
+WHEN (ST_AsEWKB(OLD.geom) IS DISTINCT FROM ST_AsEWKB(NEW.geom) OR OLD.jurisdiction_id IS DISTINCT FROM NEW.jurisdiction_id
       OR current_setting('initiatives.remeasure', true) = 'on')
 EXECUTE FUNCTION initiatives_initiative_shares();
 
