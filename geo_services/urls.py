@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("fieldapp.api.urls")),
     path("", include("layers.exports.urls")),
     path("", include("layers.api.urls")),
+    path("", include("geo_services.indicators.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("ogc/", include("layers.ogc.urls")),
     path("tiles/", include("layers.tiles.urls")),
     path("planning/layers/", planning_views.planner_page, name="planning-layers"),
+    path("planning/", include("geo_services.indicators.page_urls")),
     path("", include("geo_services.portal.urls")),
 ]
 
