@@ -32,6 +32,7 @@ urlpatterns = [
     path("field/", include("fieldapp.urls")),
     path("dispatch/", include("fieldapp.dispatch_urls")),
     path("venues/", include("geo_services.venues.page_urls")),
+    path("community/", include("geo_services.initiatives.page_urls")),
     path("ogc/", include("layers.ogc.urls")),
     path("tiles/", include("layers.tiles.urls")),
     path("planning/layers/", planning_views.planner_page, name="planning-layers"),

@@ -15,9 +15,9 @@ Parameters (GET query string, or the same names as keys of a JSON object for POS
 - `within` + `distance`: features within `distance` metres of a point or line (WKT or GeoJSON);
 - any public attribute of the layer: features whose attribute equals the value.
 
-Geometries from users are read by GEOS (WKT) or by this module (GeoJSON), never by GDAL, so a
-spatial reference in the input can never make GDAL open a file or a URL; the only SRID accepted is
-4326.
+Geometries from users are read by GEOS (WKT) or by geo_services.core.parsing (GeoJSON, the parser
+every API shares), never by GDAL, so a spatial reference in the input can never make GDAL open a
+file or a URL; the only SRID accepted is 4326.
 """
 
 from __future__ import annotations
@@ -31,41 +31,26 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.gis.geos import (
-    GEOSException,
-    GEOSGeometry,
-    LinearRing,
-    LineString,
-    MultiLineString,
-    MultiPoint,
-    MultiPolygon,
-    Point,
-    Polygon,
-    WKBWriter,
-)
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, WKBWriter
 from django.db import connection
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from geo_services.core.errors import InvalidInput
 from geo_services.core.models import STORAGE_SRID, District, DistrictPart
-from geo_services.core.parsing import BBox, parse_float
+from geo_services.core.parsing import (
+    GEOJSON_GEOMETRY_TYPES,
+    BBox,
+    parse_float,
+    parse_geojson_geometry,
+    too_many_vertices_error,
+    unknown_srid_error,
+)
 from layers.registry import Attribute, Layer
 
 # The parameters a selection reads besides the layer's own attribute names.
 SELECTION_PARAMETERS = ("bbox", "datetime", "district", "intersects", "within", "distance")
 
-# CRS names a GeoJSON `crs` member may carry: all say WGS84 longitude/latitude.
-_WGS84_CRS_NAMES = frozenset(
-    {
-        "EPSG:4326",
-        "urn:ogc:def:crs:EPSG::4326",
-        "urn:ogc:def:crs:OGC:1.3:CRS84",
-        "urn:ogc:def:crs:OGC::CRS84",
-        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-        "http://www.opengis.net/def/crs/EPSG/0/4326",
-    }
-)
 # A geometry's text is refused before it is parsed when it is longer than any geometry of the
 # vertex cap could be written (a vertex rarely needs more than ~40 characters).
 _CHARACTERS_PER_VERTEX = 64
@@ -475,14 +460,16 @@ def _parse_geometry(raw: object, *, name: str, allowed_types: tuple[str, ...] | 
     max_vertices = settings.AMANAH_QUERY_MAX_VERTICES
     if isinstance(raw, str):
         if len(raw) > max_vertices * _CHARACTERS_PER_VERTEX:
-            raise _too_many_vertices(name, max_vertices)
+            raise too_many_vertices_error(name, max_vertices)
         text = raw.strip()
         if text.startswith("{"):
-            geometry = _geometry_from_geojson(_load_json(text, name=name), name=name)
+            geometry = _geometry_from_geojson(
+                _load_json(text, name=name), name=name, allowed_types=allowed_types
+            )
         else:
             geometry = _geometry_from_wkt(text, name=name)
     elif isinstance(raw, dict):
-        geometry = _geometry_from_geojson(raw, name=name)
+        geometry = _geometry_from_geojson(raw, name=name, allowed_types=allowed_types)
     else:
         raise InvalidInput(
             _("%(name)s must be a geometry as WKT text or a GeoJSON object, not %(type)s.")
@@ -496,7 +483,7 @@ def _parse_geometry(raw: object, *, name: str, allowed_types: tuple[str, ...] | 
             code="invalid_geometry",
         )
     if geometry.num_coords > max_vertices:
-        raise _too_many_vertices(name, max_vertices)
+        raise too_many_vertices_error(name, max_vertices)
     if geometry.empty:
         raise InvalidInput(_("%(name)s is an empty geometry.") % {"name": name}, code="invalid_geometry")
     for lon, lat in _coordinates(geometry):
@@ -522,14 +509,6 @@ def _parse_geometry(raw: object, *, name: str, allowed_types: tuple[str, ...] | 
     return geometry
 
 
-def _too_many_vertices(name: str, maximum: int) -> InvalidInput:
-    return InvalidInput(
-        _("%(name)s has more than %(maximum)s vertices: simplify the shape.")
-        % {"name": name, "maximum": maximum},
-        code="too_many_vertices",
-    )
-
-
 def _coordinates(geometry: GEOSGeometry) -> list[tuple[float, float]]:
     coords = geometry.coords  # type: ignore[attr-defined]  # every concrete geometry has them
     found: list[tuple[float, float]] = []
@@ -543,14 +522,6 @@ def _coordinates(geometry: GEOSGeometry) -> list[tuple[float, float]]:
 
     walk(coords)
     return found
-
-
-def _unknown_srid(name: str, srid: object) -> InvalidInput:
-    return InvalidInput(
-        _("%(name)s: unknown SRID %(srid)s. Only WGS84 longitude/latitude (SRID 4326) is accepted.")
-        % {"name": name, "srid": str(srid)[:60]},
-        code="unknown_srid",
-    )
 
 
 def _geometry_from_wkt(text: str, *, name: str) -> GEOSGeometry:
@@ -570,7 +541,7 @@ def _geometry_from_wkt(text: str, *, name: str) -> GEOSGeometry:
             code="invalid_geometry",
         ) from None
     if geometry.srid not in (None, STORAGE_SRID):
-        raise _unknown_srid(name, geometry.srid)
+        raise unknown_srid_error(name, geometry.srid)
     if geometry.hasz:
         # Heights play no part in a 2-D selection.
         geometry = GEOSGeometry(WKBWriter(dim=2).write(geometry))
@@ -592,127 +563,12 @@ def _load_json(text: str, *, name: str) -> Any:
         ) from None
 
 
-def _check_crs(document: Mapping[str, Any], *, name: str) -> None:
-    crs = document.get("crs")
-    if crs is None:
-        return
-    crs_name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
-    if not isinstance(crs_name, str) or crs_name not in _WGS84_CRS_NAMES:
-        raise _unknown_srid(name, crs_name if isinstance(crs_name, str) else json.dumps(crs)[:60])
-
-
-def _geometry_from_geojson(document: object, *, name: str) -> GEOSGeometry:
-    """GeoJSON geometry built with GEOS constructors after checking every coordinate in Python."""
-    if not isinstance(document, dict):
-        raise InvalidInput(
-            _("%(name)s must be a GeoJSON geometry object.") % {"name": name}, code="invalid_geometry"
-        )
-    _check_crs(document, name=name)
-    kind = document.get("type")
-    builders = {
-        "Point": lambda c: Point(_position(c, name), srid=STORAGE_SRID),
-        "MultiPoint": lambda c: MultiPoint(
-            [Point(p) for p in _positions(c, name, minimum=1)], srid=STORAGE_SRID
-        ),
-        "LineString": lambda c: LineString(_positions(c, name, minimum=2), srid=STORAGE_SRID),
-        "MultiLineString": lambda c: MultiLineString(
-            [LineString(_positions(line, name, minimum=2)) for line in _list(c, name)], srid=STORAGE_SRID
-        ),
-        "Polygon": lambda c: _polygon(c, name),
-        "MultiPolygon": lambda c: MultiPolygon(
-            [_polygon(p, name) for p in _list(c, name)], srid=STORAGE_SRID
-        ),
-    }
-    if kind not in builders:
-        raise InvalidInput(
-            _("%(name)s: GeoJSON type %(type)r is not a geometry type; use one of %(types)s.")
-            % {"name": name, "type": str(kind)[:40], "types": ", ".join(builders)},
-            code="invalid_geometry",
-        )
-    coordinates = document.get("coordinates")
-    if coordinates is None:
-        raise InvalidInput(
-            _("%(name)s: a GeoJSON geometry needs its coordinates.") % {"name": name}, code="invalid_geometry"
-        )
-    # A cheap count first, so a huge document is refused before any geometry is built.
-    if _count_numbers(coordinates) > 3 * settings.AMANAH_QUERY_MAX_VERTICES:
-        raise _too_many_vertices(name, settings.AMANAH_QUERY_MAX_VERTICES)
-    try:
-        geometry = builders[kind](coordinates)
-    except (GEOSException, ValueError, TypeError) as exc:
-        raise InvalidInput(
-            _("%(name)s is not a valid %(type)s: %(reason)s")
-            % {"name": name, "type": kind, "reason": str(exc)[:200]},
-            code="invalid_geometry",
-        ) from None
-    geometry.srid = STORAGE_SRID
-    return geometry
-
-
-def _count_numbers(value: object) -> int:
-    """How many leaves the nested lists hold (without recursion: the nesting depth is the sender's)."""
-    count, pending = 0, [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, list):
-            pending.extend(item)
-        else:
-            count += 1
-    return count
-
-
-def _list(value: object, name: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise InvalidInput(
-            _("%(name)s: GeoJSON coordinates must be nested lists of numbers.") % {"name": name},
-            code="invalid_geometry",
-        )
-    return value
-
-
-def _position(value: object, name: str) -> tuple[float, float]:
-    items = _list(value, name)
-    if len(items) not in (2, 3):
-        raise InvalidInput(
-            _("%(name)s: a position is [longitude, latitude], got %(count)s numbers.")
-            % {"name": name, "count": len(items)},
-            code="invalid_geometry",
-        )
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
-            raise InvalidInput(
-                _("%(name)s: coordinates must be finite numbers, not %(value)s.")
-                % {"name": name, "value": json.dumps(item)[:40] if not isinstance(item, float) else item},
-                code="invalid_geometry",
-            )
-    return float(items[0]), float(items[1])
-
-
-def _positions(value: object, name: str, *, minimum: int) -> list[tuple[float, float]]:
-    positions = [_position(item, name) for item in _list(value, name)]
-    if len(positions) < minimum:
-        raise InvalidInput(
-            _("%(name)s: a line needs at least %(minimum)s positions.") % {"name": name, "minimum": minimum},
-            code="invalid_geometry",
-        )
-    return positions
-
-
-def _polygon(value: object, name: str) -> Polygon:
-    rings = []
-    for ring_value in _list(value, name):
-        ring = [_position(item, name) for item in _list(ring_value, name)]
-        if len(ring) < 4 or ring[0] != ring[-1]:
-            raise InvalidInput(
-                _(
-                    "%(name)s: a polygon ring must be closed (its last position equal to its first) and have at least 4 positions."
-                )
-                % {"name": name},
-                code="invalid_geometry",
-            )
-        rings.append(LinearRing(ring))
-    if not rings:
-        raise InvalidInput(
-            _("%(name)s: a polygon needs at least one ring.") % {"name": name}, code="invalid_geometry"
-        )
-    return Polygon(*rings, srid=STORAGE_SRID)
+def _geometry_from_geojson(
+    document: object, *, name: str, allowed_types: tuple[str, ...] | None
+) -> GEOSGeometry:
+    return parse_geojson_geometry(
+        document,
+        name=name,
+        max_vertices=settings.AMANAH_QUERY_MAX_VERTICES,
+        allowed_types=allowed_types or GEOJSON_GEOMETRY_TYPES,
+    )

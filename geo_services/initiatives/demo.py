@@ -1,6 +1,8 @@
 """The Amman demo's initiatives: two parks, a planted strip, a row of new trees, a model sidewalk and
 waste-sorting points, at approximate places in real districts (Tla' Al-Ali, Ras Al-Ain, Zahran,
-Al-Jubeiha, Al-Madina, Marka), with one volunteer team as partner and some progress reported.
+Al-Jubeiha, Al-Madina, Marka), with one volunteer team as partner and some progress reported; and the
+community partners of the coverage page (a volunteer team, a charity, a company and a neighbours'
+group, serving whole districts or drawn areas, with gaps left on purpose).
 
 Idempotent: an initiative whose code exists is left as it is (its progress too).
 """
@@ -11,13 +13,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPoint, Point, Polygon
+from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPoint, MultiPolygon, Point, Polygon
 from django.utils.translation import gettext as _
 
 from geo_services.core.demo import register
-from geo_services.core.models import STORAGE_SRID, Jurisdiction
+from geo_services.core.models import STORAGE_SRID, District, Jurisdiction
 from geo_services.initiatives import services
-from geo_services.initiatives.models import Initiative, Partner, PartnerKind
+from geo_services.initiatives.models import Initiative, Partner, PartnerKind, ServiceKind
 
 
 def _box(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> Polygon:
@@ -38,7 +40,6 @@ DEMO_INITIATIVES: list[tuple[dict[str, Any], GEOSGeometry, list[int], bool]] = [
             "name_en": "King Hussein Park, eastern extension",
             "department_code": "parks-agriculture",
             "budget": Decimal("250000"),
-            "volunteers_count": 40,
         },
         _box(35.8320, 31.9830, 35.8350, 31.9850),
         [15, 40],
@@ -79,7 +80,6 @@ DEMO_INITIATIVES: list[tuple[dict[str, Any], GEOSGeometry, list[int], bool]] = [
             "name_ar": "زراعة أشجار على جانبي الشارع في الجبيهة",
             "name_en": "Street trees in Al-Jubeiha",
             "department_code": "parks-agriculture",
-            "volunteers_count": 25,
         },
         MultiPoint([Point(35.8700 + 0.001 * i, 32.0200) for i in range(6)], srid=STORAGE_SRID),
         [100],
@@ -147,13 +147,69 @@ DEMO_PARTNER = {
     "name_ar": "فريق عمّان الأخضر التطوعي",
     "name_en": "Green Amman volunteer team",
 }
+# (fields, service codes, whole districts served, drawn area served): the coverage page's demo, with
+# gaps on purpose. Service kinds come from the migration; a missing one is made with its code.
+DEMO_PARTNERS: list[tuple[dict[str, Any], list[str], list[str], MultiPolygon | None]] = [
+    (DEMO_PARTNER, ["greening", "clean-ups"], ["tla-al-ali", "zahran", "al-jubeiha"], None),
+    (
+        {
+            "kind": PartnerKind.CHARITY,
+            "name_ar": "جمعية الأمل الخيرية",
+            "name_en": "Al-Amal charity",
+        },
+        ["social-care", "disability-services"],
+        ["al-madina", "marka"],
+        MultiPolygon(_box(35.9100, 31.9400, 35.9300, 31.9550), srid=STORAGE_SRID),
+    ),
+    (
+        {
+            "kind": PartnerKind.COMPANY,
+            "name_ar": "شركة تمكين للتدريب",
+            "name_en": "Tamkeen training company",
+        },
+        ["training-jobs"],
+        ["marka", "al-nasr", "basman"],
+        None,
+    ),
+    (
+        {
+            "kind": PartnerKind.COMMUNITY_GROUP,
+            "name_ar": "مجموعة جيران رأس العين",
+            "name_en": "Ras Al-Ain neighbours group",
+        },
+        ["clean-ups", "waste-sorting-awareness"],
+        [],
+        MultiPolygon(_box(35.9230, 31.9410, 35.9290, 31.9460), srid=STORAGE_SRID),
+    ),
+]
+
+
+def _load_partners(jurisdiction: Jurisdiction) -> Partner:
+    """The demo partners (left as they are when they exist); returns the volunteer team."""
+    districts = {d.code: d for d in District.objects.filter(jurisdiction=jurisdiction).defer("geom")}
+    team = None
+    for fields, service_codes, district_codes, area in DEMO_PARTNERS:
+        partner = Partner.objects.filter(jurisdiction=jurisdiction, name_en=fields["name_en"]).first()
+        if partner is None:
+            partner = Partner.objects.create(jurisdiction=jurisdiction, served_area=area, **fields)
+            partner.services.set(
+                [
+                    ServiceKind.objects.get_or_create(code=code, defaults={"name_ar": code, "name_en": code})[
+                        0
+                    ]
+                    for code in service_codes
+                ]
+            )
+            partner.districts.set([districts[code] for code in district_codes if code in districts])
+        if fields is DEMO_PARTNER:
+            team = partner
+    assert team is not None  # noqa: S101 - the first entry
+    return team
 
 
 @register("initiatives")
 def load_initiatives(jurisdiction: Jurisdiction) -> str:
-    partner, _created = Partner.objects.get_or_create(
-        jurisdiction=jurisdiction, name_en=DEMO_PARTNER["name_en"], defaults=DEMO_PARTNER
-    )
+    partner = _load_partners(jurisdiction)
     existing = set(
         Initiative.objects.filter(
             jurisdiction=jurisdiction, code__in=[f["code"] for f, *_rest in DEMO_INITIATIVES]

@@ -96,8 +96,34 @@ class PartnerKind(models.TextChoices):
     VOLUNTEER_TEAM = "volunteer_team", _("volunteer team")
 
 
+class ServiceKind(models.Model):
+    """What a partner provides: social care, disability services, training and jobs, greening, clean-ups…
+
+    One list for every jurisdiction, so that coverage reads the same in Amman and in Riyadh; the
+    first kinds are seeded by migration 0003, more are added in the admin.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("service kind")
+        verbose_name_plural = _("service kinds")
+
+    def __str__(self) -> str:
+        return f"{self.name_ar} / {self.name_en}"
+
+
 class Partner(models.Model):
-    """An organisation taking part in initiatives (what it provides and where comes later)."""
+    """An organisation taking part in community work: what it provides and the areas it serves.
+
+    It serves whole districts (`districts`) and/or drawn areas (`served_area`, valid and within the
+    districts of its jurisdiction: a trigger of migration 0003 refuses anything else). The districts a
+    drawn area reaches are derived by PostGIS (initiatives_partner_served_districts, the same share
+    rule as initiatives), never stored by hand. Its contact is for staff only; the rest is public.
+    """
 
     jurisdiction = models.ForeignKey(
         Jurisdiction, on_delete=models.PROTECT, related_name="+", verbose_name=_("jurisdiction")
@@ -105,6 +131,19 @@ class Partner(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=PartnerKind.choices)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
+    # Inactive partners stay on record (initiatives name them) but count for no coverage.
+    active = models.BooleanField(_("active"), default=True, db_default=True)
+    services = models.ManyToManyField(
+        ServiceKind, blank=True, related_name="partners", verbose_name=_("services provided")
+    )
+    districts = models.ManyToManyField(
+        District, blank=True, related_name="+", verbose_name=_("whole districts served")
+    )
+    served_area = models.MultiPolygonField(_("drawn areas served"), srid=STORAGE_SRID, null=True, blank=True)
+    # For staff only (personal data of the organisation's contact person).
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
 
     class Meta:
         ordering = ["jurisdiction_id", "name_en"]
@@ -114,6 +153,7 @@ class Partner(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=PartnerKind.values), name="initiatives_partner_kind_known"
             ),
+            *geometry_constraints("initiatives_partner", "served_area", nullable=True),
         ]
 
     def __str__(self) -> str:
@@ -169,8 +209,9 @@ class Initiative(models.Model):
     partners = models.ManyToManyField(
         Partner, blank=True, related_name="initiatives", verbose_name=_("partners")
     )
-    # How many volunteers take part (sign-ups for work days come later).
-    volunteers_count = models.PositiveIntegerField(_("volunteers"), default=0, db_default=0)
+    # The people signed up for any of its work days, each counted once: written by the database
+    # (triggers of migration 0003) from the sign-ups only, whatever a client sends.
+    volunteers_count = models.PositiveIntegerField(_("volunteers"), default=0, db_default=0, editable=False)
     geom = models.GeometryField(_("shape"), srid=STORAGE_SRID)
     # Written by the database (trigger) from geom; whatever a client sends is replaced.
     length_m = models.FloatField(_("length (m)"), null=True, blank=True, editable=False)
@@ -349,3 +390,218 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative_id}: {self.percent} %"
+
+
+# --- Residents' proposals -------------------------------------------------------------------------
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+
+
+def _proposal_photo_path(instance: Proposal, filename: str) -> str:
+    return f"initiatives/proposals/{instance.pk}/{filename}"
+
+
+class Proposal(models.Model):
+    """A resident's proposal of an initiative: a point or an area on the map, a description, a photo.
+
+    What the database keeps (migration 0003): the district (the largest share of the shape, as for
+    initiatives) and that the shape lies within the districts of the jurisdiction; the number of
+    supporters, one per resident (ProposalSupport), counted under a row lock; a decision is final
+    (open -> accepted with its initiative, or open -> declined with a reason), and every status,
+    the first one too, is written to ProposalStatusChange by a trigger.
+    """
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="+", verbose_name=_("jurisdiction")
+    )
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    geom = models.GeometryField(_("place"), srid=STORAGE_SRID)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("district"),
+        null=True,  # only until the trigger has run: the database never stores a row without one
+        editable=False,
+    )
+    photo = models.ImageField(_("photo"), upload_to=_proposal_photo_path, blank=True)
+    photo_thumbnail = models.ImageField(_("thumbnail"), upload_to=_proposal_photo_path, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.OPEN,
+        db_default=ProposalStatus.OPEN,
+    )
+    # Written by the database from the support rows only.
+    supporters_count = models.PositiveIntegerField(_("supporters"), default=0, db_default=0, editable=False)
+    initiative = models.ForeignKey(
+        Initiative,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("initiative"),
+    )
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["jurisdiction_id", "-created_at", "-id"]
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        indexes = [models.Index(fields=["jurisdiction", "status"], name="initiatives_proposal_jur_st")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=ProposalStatus.OPEN, initiative__isnull=True, decided_at__isnull=True)
+                | Q(status=ProposalStatus.ACCEPTED, initiative__isnull=False, decided_at__isnull=False)
+                | (
+                    Q(status=ProposalStatus.DECLINED, initiative__isnull=True, decided_at__isnull=False)
+                    & ~Q(decision_reason__regex=r"^\s*$")
+                ),
+                name="initiatives_proposal_decision",
+                violation_error_message=_(
+                    "An open proposal has no decision; an accepted one has its initiative; "
+                    "a declined one has a reason."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(Exact(_geometry_type("geom"), "POINT"))
+                | Q(Exact(_geometry_type("geom"), "POLYGON")),
+                name="initiatives_proposal_point_or_area",
+                violation_error_message=_("A proposal is a point or an area (a polygon) on the map."),
+            ),
+            models.CheckConstraint(
+                condition=Q(district__isnull=False), name="initiatives_proposal_has_district"
+            ),
+            *geometry_constraints("initiatives_proposal", "geom", nullable=False),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+
+class ProposalSupport(models.Model):
+    """One resident's support of a proposal: at most one per resident (the proposer's own included)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
+
+    class Meta:
+        verbose_name = _("support")
+        verbose_name_plural = _("supports")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="initiatives_support_once"),
+        ]
+
+
+class ProposalStatusChange(models.Model):
+    """A proposal's status as it changed: written by a trigger (migration 0003), never edited."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="status_changes")
+    previous_status = models.CharField(_("previous status"), max_length=20, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=ProposalStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["proposal_id", "created_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+
+# --- Volunteers -----------------------------------------------------------------------------------
+
+
+class WorkDay(models.Model):
+    """A day of work on an initiative that volunteers sign up for, up to its capacity.
+
+    `starts_at`/`ends_at` are moments (UTC); `day` is the calendar day in the jurisdiction's zone and
+    `jurisdiction` that of the initiative, both written by the database (trigger). `signups_count` is
+    kept by the sign-up triggers under the row lock of this work day, and a CHECK holds it at or
+    below `capacity`: the cap holds whatever writes the rows, also under concurrent sign-ups.
+    """
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="work_days")
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="+", null=True, editable=False
+    )
+    day = models.DateField(_("day"), null=True, editable=False)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.CharField(_("meeting place"), max_length=300)
+    capacity = models.PositiveIntegerField(_("volunteers wanted"))
+    signups_count = models.PositiveIntegerField(
+        _("volunteers signed up"), default=0, db_default=0, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["initiative_id", "starts_at", "id"]
+        verbose_name = _("work day")
+        verbose_name_plural = _("work days")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="initiatives_workday_capacity_positive",
+                violation_error_message=_("A work day needs room for at least one volunteer."),
+            ),
+            models.CheckConstraint(
+                condition=Q(signups_count__lte=F("capacity")),
+                name="initiatives_workday_within_capacity",
+                violation_error_message=_("The work day is full."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="initiatives_workday_times_in_order",
+                violation_error_message=_("A work day ends after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(jurisdiction__isnull=False, day__isnull=False),
+                name="initiatives_workday_placed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative_id} @ {self.day}: {self.signups_count}/{self.capacity}"
+
+
+class VolunteerSignup(models.Model):
+    """A person signed up for a work day: once per person and day; cancelling deletes the row."""
+
+    work_day = models.ForeignKey(WorkDay, on_delete=models.CASCADE, related_name="signups")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["work_day_id", "created_at", "id"]
+        verbose_name = _("volunteer sign-up")
+        verbose_name_plural = _("volunteer sign-ups")
+        constraints = [
+            models.UniqueConstraint(fields=["work_day", "user"], name="initiatives_signup_once"),
+        ]

@@ -1,4 +1,6 @@
-"""Writes of initiatives: plan one, change it, report its progress. Each in one transaction.
+"""Writes of initiatives: plan one, change it, report its progress; register partners; residents'
+proposals, their support and the decision on them; work days and volunteers' sign-ups. Each in one
+transaction.
 
 The rules are checked here first, for a message a person can act on; the database (constraints and
 triggers of migration 0002) holds them anyway, so nothing that breaks them is ever stored. A shape
@@ -10,21 +12,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from geo_services.core.models import Department, Jurisdiction
+from geo_services.core.models import Department, District, Jurisdiction
 from geo_services.core.photos import CleanPhoto, clean_photo
+from geo_services.core.roles import Role, roles_of
 from geo_services.initiatives import selectors
 from geo_services.initiatives.models import (
     FEATURE_TYPES_OF_KIND,
@@ -32,8 +36,14 @@ from geo_services.initiatives.models import (
     FeatureType,
     Initiative,
     Partner,
+    PartnerKind,
     ProgressUpdate,
+    Proposal,
+    ProposalStatus,
+    ProposalSupport,
     SidewalkSurface,
+    VolunteerSignup,
+    WorkDay,
 )
 from geo_services.inspections import selectors as inspection_selectors
 
@@ -60,7 +70,6 @@ class InitiativePlan:
     description_en: str = ""
     budget: Decimal | None = None
     partner_ids: tuple[int, ...] = ()
-    volunteers_count: int = 0
     width_m: Decimal | None = None
     surface: str = ""
     ramps_count: int | None = None
@@ -81,7 +90,6 @@ EDITABLE_FIELDS = frozenset(
         "department_code",
         "shape",
         "partner_ids",
-        "volunteers_count",
         "width_m",
         "surface",
         "ramps_count",
@@ -120,22 +128,8 @@ def check_shape(*, jurisdiction: Jurisdiction, feature_type: str, shape: GEOSGeo
             _("The line has zero length: its points are all at the same place. Draw it along the sidewalk."),
             code="zero_length",
         )
-    if not shape.valid:
-        raise InvalidInput(
-            _(
-                "The shape is not a valid geometry (%(reason)s). Draw it again without crossing or touching "
-                "edges; it is not repaired automatically."
-            )
-            % {"reason": shape.valid_reason},
-            code="invalid_geometry",
-        )
-    covered = sum(share for _district, share in selectors.district_shares_of_shape(jurisdiction.pk, shape))
-    if covered < 1 - OUTSIDE_TOLERANCE:
-        raise InvalidInput(
-            _("%(percent)s %% of the shape lies outside the districts of %(jurisdiction)s.")
-            % {"percent": round(100 * (1 - covered), 1), "jurisdiction": _name_of(jurisdiction)},
-            code="outside_jurisdiction",
-        )
+    check_valid(shape)
+    check_within_districts(jurisdiction=jurisdiction, shape=shape)
 
 
 def _check_dates(
@@ -289,7 +283,6 @@ def create_initiative(*, jurisdiction: Jurisdiction, plan: InitiativePlan) -> In
             planned_end=plan.planned_end,
             budget=plan.budget,
             department=department,
-            volunteers_count=plan.volunteers_count,
             geom=plan.shape,
             width_m=plan.width_m,
             surface=plan.surface,
@@ -484,3 +477,417 @@ def remeasure_initiatives(*, jurisdiction: Jurisdiction) -> int:
         placed = cursor.rowcount
         cursor.execute("SELECT set_config('initiatives.remeasure', 'off', true)")
     return placed
+
+
+# --- Partners -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerRegistration:
+    """A partner as parsed at the edge: the served area, if any, is a MultiPolygon in SRID 4326."""
+
+    kind: str
+    name_ar: str
+    name_en: str
+    service_codes: tuple[str, ...] = ()
+    district_codes: tuple[str, ...] = ()
+    served_area: MultiPolygon | None = None
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    active: bool = True
+
+
+def check_within_districts(*, jurisdiction: Jurisdiction, shape: GEOSGeometry) -> None:
+    """InvalidInput unless the shape lies within the jurisdiction's districts (to OUTSIDE_TOLERANCE)."""
+    covered = sum(share for _district, share in selectors.district_shares_of_shape(jurisdiction.pk, shape))
+    if covered < 1 - OUTSIDE_TOLERANCE:
+        raise InvalidInput(
+            _("%(percent)s %% of the shape lies outside the districts of %(jurisdiction)s.")
+            % {"percent": round(100 * (1 - covered), 1), "jurisdiction": _name_of(jurisdiction)},
+            code="outside_jurisdiction",
+        )
+
+
+def check_valid(shape: GEOSGeometry) -> None:
+    if not shape.valid:
+        raise InvalidInput(
+            _(
+                "The shape is not a valid geometry (%(reason)s). Draw it again without crossing or touching "
+                "edges; it is not repaired automatically."
+            )
+            % {"reason": shape.valid_reason},
+            code="invalid_geometry",
+        )
+
+
+def register_partner(
+    *, actor: User | AnonymousUser, jurisdiction: Jurisdiction, registration: PartnerRegistration
+) -> Partner:
+    """A new partner with its services and the districts and drawn areas it serves; all or nothing."""
+    scope = selectors.decision_scope(actor)
+    if not (scope.everything or scope.jurisdiction_id == jurisdiction.pk):
+        raise Forbidden(
+            _("Only planners of this municipality and administrators may register partners."),
+            code="outside_your_scope",
+        )
+    if registration.kind not in PartnerKind.values:
+        raise InvalidInput(
+            _("kind must be one of %(values)s.") % {"values": ", ".join(PartnerKind.values)},
+            code="invalid_choice",
+        )
+    services = selectors.service_kind_ids(registration.service_codes)
+    unknown_services = sorted(set(registration.service_codes) - set(services))
+    if unknown_services:
+        known = ", ".join(kind.code for kind in selectors.service_kinds())
+        raise InvalidInput(
+            _("Unknown service %(codes)s; the services are %(known)s.")
+            % {"codes": ", ".join(unknown_services)[:200], "known": known},
+            code="unknown_service",
+        )
+    districts = dict(
+        District.objects.filter(jurisdiction=jurisdiction, code__in=registration.district_codes).values_list(
+            "code", "id"
+        )
+    )
+    unknown_districts = sorted(set(registration.district_codes) - set(districts))
+    if unknown_districts:
+        raise InvalidInput(
+            _("%(jurisdiction)s has no district %(codes)s.")
+            % {"jurisdiction": _name_of(jurisdiction), "codes": ", ".join(unknown_districts)[:200]},
+            code="unknown_district",
+        )
+    if registration.served_area is not None:
+        check_valid(registration.served_area)
+        check_within_districts(jurisdiction=jurisdiction, shape=registration.served_area)
+    with transaction.atomic():
+        partner = Partner(
+            jurisdiction=jurisdiction,
+            kind=registration.kind,
+            name_ar=registration.name_ar,
+            name_en=registration.name_en,
+            active=registration.active,
+            served_area=registration.served_area,
+            contact_name=registration.contact_name,
+            contact_email=registration.contact_email,
+            contact_phone=registration.contact_phone,
+        )
+        _save_refused_as_input(partner)
+        partner.services.set(list(services.values()))
+        partner.districts.set(list(districts.values()))
+    return partner
+
+
+def _save_refused_as_input(row: Any) -> None:
+    """Save; a refusal of the database (a rule the checks above do not know yet) is an invalid input."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:
+        raise InvalidInput(
+            _("The database refused it: %(reason)s") % {"reason": str(exc).splitlines()[0][:300]},
+            code="refused_by_database",
+        ) from None
+
+
+# --- Residents' proposals -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalDraft:
+    title: str
+    description: str
+    shape: GEOSGeometry
+    photo: UploadedFile | None = None
+
+
+def propose(*, actor: User | AnonymousUser, jurisdiction: Jurisdiction, draft: ProposalDraft) -> Proposal:
+    """A resident's proposal, supported by its proposer (who counts once, like anyone); all or nothing."""
+    if not actor.is_authenticated or Role.CITIZEN not in roles_of(actor):
+        raise Forbidden(_("Sign in as a resident to propose an initiative."), code="not_a_resident")
+    if draft.shape.geom_type not in ("Point", "Polygon"):
+        raise InvalidInput(
+            _("A proposal is a point or an area (a Polygon) on the map, not a %(type)s.")
+            % {"type": draft.shape.geom_type},
+            code="wrong_geometry_type",
+        )
+    check_valid(draft.shape)
+    check_within_districts(jurisdiction=jurisdiction, shape=draft.shape)
+    # Decoding an image should not hold a transaction open longer than needed.
+    cleaned = clean_photo(draft.photo) if draft.photo is not None else None
+    with transaction.atomic():
+        proposal = Proposal(
+            jurisdiction=jurisdiction,
+            proposer=actor,
+            title=draft.title,
+            description=draft.description,
+            geom=draft.shape,
+        )
+        _save_refused_as_input(proposal)
+        ProposalSupport.objects.create(proposal=proposal, user=actor)
+        if cleaned is not None:
+            _store_proposal_photo(proposal, cleaned)
+        proposal.refresh_from_db(fields=["district", "supporters_count", "status"])
+    return proposal
+
+
+def _store_proposal_photo(proposal: Proposal, photo: CleanPhoto) -> None:
+    name = uuid.uuid4().hex
+    saved = []
+    try:
+        proposal.photo.save(f"{name}.jpg", ContentFile(photo.jpeg), save=False)
+        saved.append(proposal.photo)
+        proposal.photo_thumbnail.save(f"{name}-thumbnail.jpg", ContentFile(photo.thumbnail), save=False)
+        saved.append(proposal.photo_thumbnail)
+        proposal.save(update_fields=["photo", "photo_thumbnail"])
+    except Exception:
+        # The transaction rolls the row back; the files must go too.
+        for stored in saved:
+            stored.delete(save=False)
+        raise
+
+
+def _locked_proposal(proposal_id: int) -> Proposal:
+    proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
+    if proposal is None:
+        raise NotFound(_("There is no proposal %(id)s.") % {"id": proposal_id}, code="unknown_proposal")
+    return proposal
+
+
+def support_proposal(*, actor: User | AnonymousUser, proposal_id: int) -> Proposal:
+    """`actor` supports an open proposal, once; a second support is a conflict and changes nothing."""
+    if not actor.is_authenticated or Role.CITIZEN not in roles_of(actor):
+        raise Forbidden(_("Sign in as a resident to support a proposal."), code="not_a_resident")
+    with transaction.atomic():
+        proposal = _locked_proposal(proposal_id)
+        if proposal.status != ProposalStatus.OPEN:
+            raise Conflict(
+                _("This proposal was already %(status)s; it takes no more support.")
+                % {"status": proposal.get_status_display()},
+                code="proposal_decided",
+            )
+        try:
+            with transaction.atomic():
+                ProposalSupport.objects.create(proposal=proposal, user=actor)
+        except IntegrityError as exc:
+            if "initiatives_support_once" not in str(exc):
+                raise
+            raise Conflict(
+                _("You already support this proposal: each resident counts once."), code="already_supported"
+            ) from None
+        proposal.refresh_from_db(fields=["supporters_count"])
+    return proposal
+
+
+def withdraw_support(*, actor: User | AnonymousUser, proposal_id: int) -> Proposal:
+    """`actor` takes their support of an open proposal back."""
+    if not actor.is_authenticated:
+        raise Forbidden(_("Sign in as a resident to support a proposal."), code="not_a_resident")
+    with transaction.atomic():
+        proposal = _locked_proposal(proposal_id)
+        if proposal.status != ProposalStatus.OPEN:
+            raise Conflict(
+                _("This proposal was already %(status)s; its support is closed.")
+                % {"status": proposal.get_status_display()},
+                code="proposal_decided",
+            )
+        deleted, _by_model = ProposalSupport.objects.filter(proposal=proposal, user=actor).delete()
+        if not deleted:
+            raise NotFound(_("You do not support this proposal."), code="not_supported")
+        proposal.refresh_from_db(fields=["supporters_count"])
+    return proposal
+
+
+def _decidable(actor: User | AnonymousUser, proposal_id: int) -> Proposal:
+    """The proposal, locked, if `actor` may decide on it and it is still open."""
+    scope = selectors.decision_scope(actor)
+    if scope.is_empty:
+        raise Forbidden(_("Only planners and administrators may decide on proposals."))
+    proposal = _locked_proposal(proposal_id)
+    if not (
+        scope.everything
+        or (
+            scope.jurisdiction_id == proposal.jurisdiction_id
+            and (not scope.district_ids or proposal.district_id in scope.district_ids)
+        )
+    ):
+        raise Forbidden(
+            _("You may not decide on this proposal: it is outside your jurisdiction or districts."),
+            code="outside_your_scope",
+        )
+    if proposal.status != ProposalStatus.OPEN:
+        raise Conflict(
+            _("This proposal was already %(status)s: a decision is final.")
+            % {"status": proposal.get_status_display()},
+            code="proposal_decided",
+        )
+    return proposal
+
+
+def accept_proposal(
+    *,
+    actor: User | AnonymousUser,
+    proposal_id: int,
+    initiative_id: int | None = None,
+    plan: InitiativePlan | None = None,
+    note: str = "",
+) -> Proposal:
+    """Accept a proposal into an initiative: an existing one of its jurisdiction (`initiative_id`) or
+    one planned now (`plan`, through plan_initiative's rules). One transaction: a refused plan leaves
+    the proposal open."""
+    if (initiative_id is None) == (plan is None):
+        raise InvalidInput(
+            _("Accept into one initiative: give either initiative (an id) or plan (a new initiative)."),
+            code="missing_parameter",
+        )
+    with transaction.atomic():
+        proposal = _decidable(actor, proposal_id)
+        initiative = (
+            plan_initiative(actor=actor, jurisdiction=proposal.jurisdiction, plan=plan)
+            if plan is not None
+            else _initiative_of_jurisdiction(initiative_id or 0, proposal.jurisdiction_id)
+        )
+        proposal.status = ProposalStatus.ACCEPTED
+        proposal.initiative = initiative
+        proposal.decision_reason = note
+        proposal.decided_by = actor if isinstance(actor, User) else None
+        proposal.decided_at = timezone.now()
+        _save_refused_as_input(proposal)
+    return proposal
+
+
+def _initiative_of_jurisdiction(initiative_id: int, jurisdiction_id: int) -> Initiative:
+    initiative = Initiative.objects.filter(pk=initiative_id, jurisdiction_id=jurisdiction_id).first()
+    if initiative is None:
+        raise InvalidInput(
+            _("There is no initiative %(id)s in this proposal's jurisdiction.") % {"id": initiative_id},
+            code="unknown_initiative",
+        )
+    return initiative
+
+
+def decline_proposal(*, actor: User | AnonymousUser, proposal_id: int, reason: str) -> Proposal:
+    """Decline a proposal, saying why (the reason is public: it is the municipality's answer)."""
+    if not reason.strip():
+        raise InvalidInput(
+            _("Say why the proposal is declined: the reason is required and is shown to residents."),
+            code="reason_required",
+        )
+    with transaction.atomic():
+        proposal = _decidable(actor, proposal_id)
+        proposal.status = ProposalStatus.DECLINED
+        proposal.decision_reason = reason.strip()
+        proposal.decided_by = actor if isinstance(actor, User) else None
+        proposal.decided_at = timezone.now()
+        _save_refused_as_input(proposal)
+    return proposal
+
+
+# --- Work days and volunteers -------------------------------------------------------------------------
+
+MAX_WORK_DAY_HOURS = 12
+MAX_WORK_DAY_CAPACITY = 10_000
+
+
+@dataclass(frozen=True)
+class WorkDayPlan:
+    """A work day as parsed at the edge: a local date and local start and end times."""
+
+    day: date
+    starts: time
+    ends: time
+    place: str
+    capacity: int
+
+
+def schedule_work_day(*, actor: User | AnonymousUser, initiative_id: int, plan: WorkDayPlan) -> WorkDay:
+    """A work day of an initiative, planned by someone who may manage the initiative."""
+    scope = selectors.management_scope(actor)
+    if scope.is_empty:
+        raise Forbidden(_("Only planners, administrators and dispatchers may plan work days."))
+    initiative = selectors.initiative_exists(initiative_id)
+    if initiative is None:
+        raise NotFound(_("There is no initiative %(id)s.") % {"id": initiative_id}, code="unknown_initiative")
+    _require_scope(
+        scope,
+        initiative,
+        _(
+            "You may not plan work days of this initiative: it is outside your jurisdiction, department or districts."
+        ),
+    )
+    zone = ZoneInfo(initiative.jurisdiction.time_zone)
+    starts_at = datetime.combine(plan.day, plan.starts, tzinfo=zone)
+    ends_at = datetime.combine(plan.day, plan.ends, tzinfo=zone)
+    if ends_at <= starts_at or ends_at - starts_at > timedelta(hours=MAX_WORK_DAY_HOURS):
+        raise InvalidInput(
+            _("A work day ends after it starts, on the same day, and lasts at most %(hours)s hours.")
+            % {"hours": MAX_WORK_DAY_HOURS},
+            code="times_out_of_order",
+        )
+    if starts_at <= timezone.now():
+        raise InvalidInput(_("A work day cannot start in the past."), code="in_the_past")
+    if not 0 < plan.capacity <= MAX_WORK_DAY_CAPACITY:
+        raise InvalidInput(
+            _("capacity is the number of volunteers wanted, from 1 to %(max)s.")
+            % {"max": MAX_WORK_DAY_CAPACITY},
+            code="out_of_range",
+        )
+    work_day = WorkDay(
+        initiative=initiative, starts_at=starts_at, ends_at=ends_at, place=plan.place, capacity=plan.capacity
+    )
+    _save_refused_as_input(work_day)
+    work_day.refresh_from_db(fields=["day", "jurisdiction", "signups_count"])
+    work_day.initiative = initiative  # with its jurisdiction, for the caller to show local times
+    return work_day
+
+
+def _open_work_day(work_day_id: int) -> WorkDay:
+    work_day = (
+        WorkDay.objects.select_related("initiative__jurisdiction")
+        .defer("initiative__geom", "initiative__jurisdiction__boundary")
+        .filter(pk=work_day_id)
+        .first()
+    )
+    if work_day is None:
+        raise NotFound(_("There is no work day %(id)s.") % {"id": work_day_id}, code="unknown_work_day")
+    if work_day.starts_at <= timezone.now():
+        raise Conflict(_("This work day has already started."), code="work_day_started")
+    return work_day
+
+
+def sign_up(*, actor: User | AnonymousUser, work_day_id: int) -> WorkDay:
+    """`actor` volunteers for a work day: once, and only while there is room (the database holds the
+    cap under concurrent sign-ups; a refused one writes nothing)."""
+    if not isinstance(actor, User):
+        raise Forbidden(_("Sign in to volunteer."), code="not_signed_in")
+    work_day = _open_work_day(work_day_id)
+    if work_day.signups_count >= work_day.capacity:
+        raise Conflict(_("This work day is full."), code="work_day_full")
+    try:
+        with transaction.atomic():
+            VolunteerSignup.objects.create(work_day=work_day, user=actor)
+    except IntegrityError as exc:
+        if "initiatives_signup_once" in str(exc):
+            raise Conflict(
+                _("You are already signed up for this work day."), code="already_signed_up"
+            ) from None
+        if "initiatives_workday_within_capacity" in str(exc):
+            raise Conflict(_("This work day is full."), code="work_day_full") from None
+        raise
+    work_day.refresh_from_db(fields=["signups_count"])
+    work_day.initiative.refresh_from_db(fields=["volunteers_count"])
+    return work_day
+
+
+def cancel_signup(*, actor: User | AnonymousUser, work_day_id: int) -> WorkDay:
+    """`actor` takes back their sign-up for a work day that has not started."""
+    if not isinstance(actor, User):
+        raise Forbidden(_("Sign in to volunteer."), code="not_signed_in")
+    work_day = _open_work_day(work_day_id)
+    with transaction.atomic():
+        deleted, _by_model = VolunteerSignup.objects.filter(work_day=work_day, user=actor).delete()
+    if not deleted:
+        raise NotFound(_("You are not signed up for this work day."), code="not_signed_up")
+    work_day.refresh_from_db(fields=["signups_count"])
+    work_day.initiative.refresh_from_db(fields=["volunteers_count"])
+    return work_day

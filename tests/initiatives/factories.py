@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 import factory
-from django.contrib.gis.geos import LineString, Point, Polygon
+from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 
 from geo_services.core.models import Department, District, Jurisdiction
-from geo_services.initiatives.models import Initiative, Partner, PartnerKind
+from geo_services.initiatives.models import Initiative, Partner, PartnerKind, ServiceKind
 from tests.factories import DepartmentFactory, DistrictFactory, JurisdictionFactory, square
 
 # West district: 46.6-46.7 E, east district: 46.7-46.8 E, both 24.6-24.7 N (Riyadh), border at 46.7 E.
@@ -106,3 +106,30 @@ def station(city: City, point: Point, **kwargs: Any) -> Initiative:
         geom=point,
         **kwargs,
     )
+
+
+class ServiceKindFactory(factory.django.DjangoModelFactory[ServiceKind]):
+    """The migration seeds the kinds, but a transactional test empties the tables: get or create."""
+
+    class Meta:
+        model = ServiceKind
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"service-{n}")
+    name_ar = "خدمة"
+    name_en = factory.LazyAttribute(lambda kind: kind.code.replace("-", " "))
+
+
+def third_district(city: City) -> District:
+    """A north district above the west one (46.6-46.7 E, 24.7-24.8 N)."""
+    return DistrictFactory.create(
+        jurisdiction=city.jurisdiction, code=f"{city.jurisdiction.code}-north", geom=square(46.6, 24.7, 0.1)
+    )
+
+
+def multi_box(*boxes: tuple[float, float, float, float]) -> MultiPolygon:
+    return MultiPolygon(*(box(*corners) for corners in boxes), srid=4326)
+
+
+def point(lon: float, lat: float) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [lon, lat]}

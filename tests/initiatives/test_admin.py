@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from geo_services.initiatives.models import Initiative
+from geo_services.initiatives.models import Initiative, Partner
 from tests.factories import UserFactory
 from tests.initiatives.conftest import row_counts
 
@@ -50,6 +50,7 @@ def test_the_admin_saves_a_park_drawn_on_the_map(admin_client, city):
     assert response.status_code == 302, response.content[:2000]
     park = Initiative.objects.get(code="admin-park")
     assert park.district_id == city.west.pk
+    assert park.area_m2 is not None
     assert park.area_m2 > 0
 
 
@@ -71,3 +72,24 @@ def test_the_admin_explains_a_shape_it_cannot_take(admin_client, city, geom, wor
     assert response.status_code == 200
     assert words in response.content.decode()
     assert row_counts() == before
+
+
+def test_the_partner_admin_explains_an_area_outside_the_districts(admin_client, city):
+    outside = '{"type": "MultiPolygon", "coordinates": [[[[10, 10], [10.1, 10], [10.1, 10.1], [10, 10]]]]}'
+    data = {
+        "jurisdiction": str(city.jurisdiction.pk),
+        "kind": "charity",
+        "name_ar": "جمعية",
+        "name_en": "Admin charity",
+        "active": "on",
+        "served_area": outside,
+    }
+    with translation.override("en"):
+        response = admin_client.post("/admin/initiatives/partner/add/", data)
+    assert response.status_code == 200
+    assert b"outside the districts" in response.content
+    assert not Partner.objects.filter(name_en="Admin charity").exists()
+    inside = '{"type": "MultiPolygon", "coordinates": [[[[46.62, 24.62], [46.63, 24.62], [46.63, 24.63], [46.62, 24.62]]]]}'
+    response = admin_client.post("/admin/initiatives/partner/add/", {**data, "served_area": inside})
+    assert response.status_code == 302, response.content[:2000]
+    assert Partner.objects.get(name_en="Admin charity").served_area is not None

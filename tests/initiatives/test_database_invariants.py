@@ -96,6 +96,7 @@ def test_a_raw_insert_inside_the_districts_is_measured_and_placed(city):
     insert_initiative(city)
     park = Initiative.objects.get(code="raw")
     assert park.district_id == city.west.pk
+    assert park.area_m2 is not None
     assert park.area_m2 > 1_000_000
     assert (park.status, park.progress_percent) == ("planned", 0)
 
@@ -145,6 +146,8 @@ class TestProgressInTheDatabase:
         self.insert_update(park.pk, 10, "2026-05-01T22:30:00Z")
         self.insert_update(park.pk, 100, "2026-06-30T20:59:00Z")
         park.refresh_from_db()
+        assert park.actual_start is not None
+        assert park.actual_end is not None
         assert park.actual_start.isoformat() == "2026-05-02"
         assert park.actual_end.isoformat() == "2026-06-30"
 

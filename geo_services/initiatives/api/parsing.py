@@ -1,60 +1,45 @@
-"""Parsing of the initiatives API's bodies into typed values, once, at the edge.
+"""Parsing of the initiatives API's bodies (initiatives, progress, partners, proposals, work days)
+into typed values, once, at the edge.
 
-Shapes arrive as GeoJSON geometry objects (RFC 7946: longitude, latitude, WGS84). They are built
-with GEOS constructors from coordinates checked here; the text never reaches GDAL, so a `crs` member
-cannot make it read a file or the network. A `crs` naming anything but WGS84 is refused (RFC 7946
-has no other), and so is a shape with more vertices than AMANAH_INITIATIVE_MAX_VERTICES.
+Shapes arrive as GeoJSON geometry objects (RFC 7946: longitude, latitude, WGS84), read by the
+parser every API shares (geo_services.core.parsing.parse_geojson_geometry: never GDAL, a `crs` other
+than WGS84 refused), with at most AMANAH_INITIATIVE_MAX_VERTICES vertices.
 Whether the shape is valid, of the right type and inside the jurisdiction is a rule of the service.
 """
 
 from __future__ import annotations
 
-import math
+import json
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.contrib.gis.geos import (
-    GEOSException,
-    GEOSGeometry,
-    LinearRing,
-    LineString,
-    MultiLineString,
-    MultiPoint,
-    MultiPolygon,
-    Point,
-    Polygon,
-)
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from geo_services.core.api.parsing import parse_int
 from geo_services.core.errors import InvalidInput
-from geo_services.core.models import STORAGE_SRID
-from geo_services.initiatives.models import FeatureType, InitiativeKind, SidewalkSurface
-from geo_services.initiatives.services import InitiativePlan, ProgressReport
-from geo_services.venues.api.parsing import body_object, identifier, parse_date, text
+from geo_services.core.parsing import parse_geojson_geometry
+from geo_services.initiatives.models import FeatureType, InitiativeKind, PartnerKind, SidewalkSurface
+from geo_services.initiatives.services import (
+    MAX_WORK_DAY_CAPACITY,
+    InitiativePlan,
+    PartnerRegistration,
+    ProgressReport,
+    ProposalDraft,
+    WorkDayPlan,
+)
+from geo_services.venues.api.parsing import body_object, identifier, parse_date, parse_time, text
 
 DEFAULT_MAX_VERTICES = 5_000
 MAX_NAME = 200
 MAX_DESCRIPTION = 5_000
 MAX_BUDGET = Decimal("99999999999.999")  # what the column holds (14 digits, 3 decimals)
 MAX_PARTNERS = 100
-MAX_VOLUNTEERS = 1_000_000
-
-# The names RFC 7946's predecessor (GeoJSON 2008) and OGC give WGS84 longitude/latitude.
-_WGS84_CRS_NAMES = frozenset(
-    {
-        "EPSG:4326",
-        "urn:ogc:def:crs:EPSG::4326",
-        "urn:ogc:def:crs:OGC:1.3:CRS84",
-        "urn:ogc:def:crs:OGC::CRS84",
-        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-        "http://www.opengis.net/def/crs/EPSG/0/4326",
-    }
-)
 
 
 def max_vertices() -> int:
@@ -64,143 +49,9 @@ def max_vertices() -> int:
 # --- Shapes -------------------------------------------------------------------------------------------
 
 
-class _VertexBudget:
-    """Counts positions as they are read, so a huge shape is refused before GEOS builds it."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.left = max_vertices()
-
-    def take(self) -> None:
-        self.left -= 1
-        if self.left < 0:
-            raise InvalidInput(
-                _("%(name)s has more than %(max)s vertices: simplify the shape.")
-                % {"name": self.name, "max": max_vertices()},
-                code="too_many_vertices",
-            )
-
-
-def _list(raw: object, name: str) -> list[Any]:
-    if not isinstance(raw, list):
-        raise InvalidInput(
-            _("%(name)s: coordinates must be nested lists of [longitude, latitude] positions.")
-            % {"name": name},
-            code="invalid_geometry",
-        )
-    return raw
-
-
-def _position(raw: object, name: str, budget: _VertexBudget) -> tuple[float, float]:
-    budget.take()
-    if (
-        not isinstance(raw, list)
-        or len(raw) not in (2, 3)
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw)
-    ):
-        raise InvalidInput(
-            _("%(name)s: each position must be [longitude, latitude] in degrees, not %(value)s.")
-            % {"name": name, "value": str(raw)[:60]},
-            code="invalid_geometry",
-        )
-    lon, lat = float(raw[0]), float(raw[1])
-    if not (math.isfinite(lon) and math.isfinite(lat)) or abs(lon) > 180 or abs(lat) > 90:
-        raise InvalidInput(
-            _(
-                "%(name)s: the position (%(lon)s, %(lat)s) is not WGS84 degrees; longitude comes first, "
-                "then latitude."
-            )
-            % {"name": name, "lon": raw[0], "lat": raw[1]},
-            code="invalid_geometry",
-        )
-    return lon, lat
-
-
-def _positions(raw: object, name: str, budget: _VertexBudget, *, minimum: int) -> list[tuple[float, float]]:
-    positions = [_position(p, name, budget) for p in _list(raw, name)]
-    if len(positions) < minimum:
-        raise InvalidInput(
-            _("%(name)s: a line needs at least %(count)d positions.") % {"name": name, "count": minimum},
-            code="invalid_geometry",
-        )
-    return positions
-
-
-def _polygon(raw: object, name: str, budget: _VertexBudget) -> Polygon:
-    rings = []
-    for ring in _list(raw, name):
-        positions = _positions(ring, name, budget, minimum=4)
-        if positions[0] != positions[-1]:
-            raise InvalidInput(
-                _("%(name)s: a polygon's ring must end at the position it starts from.") % {"name": name},
-                code="invalid_geometry",
-            )
-        rings.append(LinearRing(positions))
-    if not rings:
-        raise InvalidInput(
-            _("%(name)s: a polygon needs an outer ring.") % {"name": name}, code="invalid_geometry"
-        )
-    return Polygon(*rings)
-
-
 def parse_shape(raw: object, *, name: str = "geometry") -> GEOSGeometry:
     """A GeoJSON geometry object as a GEOS geometry in SRID 4326 (2-D; heights are dropped)."""
-    if not isinstance(raw, dict):
-        raise InvalidInput(
-            _(
-                '%(name)s must be a GeoJSON geometry object, such as {"type": "Point", "coordinates": [35.9, 31.95]}.'
-            )
-            % {"name": name},
-            code="invalid_geometry",
-        )
-    crs = raw.get("crs")
-    if crs is not None:
-        crs_name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
-        if not isinstance(crs_name, str) or crs_name not in _WGS84_CRS_NAMES:
-            raise InvalidInput(
-                _(
-                    "%(name)s: unknown coordinate reference system %(crs)s. Send WGS84 longitude/latitude "
-                    "(SRID 4326) and leave crs out."
-                )
-                % {"name": name, "crs": str(crs_name if isinstance(crs_name, str) else crs)[:80]},
-                code="unknown_srid",
-            )
-    budget = _VertexBudget(name)
-    coordinates = raw.get("coordinates")
-    kind = raw.get("type")
-    try:
-        shape: GEOSGeometry
-        if kind == "Point":
-            shape = Point(_position(coordinates, name, budget))
-        elif kind == "MultiPoint":
-            shape = MultiPoint([Point(p) for p in _positions(coordinates, name, budget, minimum=1)])
-        elif kind == "LineString":
-            shape = LineString(_positions(coordinates, name, budget, minimum=2))
-        elif kind == "MultiLineString":
-            shape = MultiLineString(
-                [LineString(_positions(line, name, budget, minimum=2)) for line in _list(coordinates, name)]
-            )
-        elif kind == "Polygon":
-            shape = _polygon(coordinates, name, budget)
-        elif kind == "MultiPolygon":
-            shape = MultiPolygon([_polygon(p, name, budget) for p in _list(coordinates, name)])
-        else:
-            raise InvalidInput(
-                _(
-                    "%(name)s: %(type)s is not a GeoJSON geometry type; use Point, MultiPoint, LineString or Polygon."
-                )
-                % {"name": name, "type": str(kind)[:40]},
-                code="invalid_geometry",
-            )
-    except (GEOSException, ValueError, TypeError) as exc:
-        raise InvalidInput(
-            _("%(name)s cannot be read as a geometry: %(reason)s") % {"name": name, "reason": str(exc)[:200]},
-            code="invalid_geometry",
-        ) from None
-    if shape.empty:
-        raise InvalidInput(_("%(name)s is an empty geometry.") % {"name": name}, code="invalid_geometry")
-    shape.srid = STORAGE_SRID
-    return shape
+    return parse_geojson_geometry(raw, name=name, max_vertices=max_vertices())
 
 
 # --- Values -------------------------------------------------------------------------------------------
@@ -286,10 +137,6 @@ def parse_plan(data: object) -> InitiativePlan:
         description_en=text(body, "description_en", max_length=MAX_DESCRIPTION),
         budget=parse_decimal(body.get("budget"), name="budget", maximum=MAX_BUDGET),
         partner_ids=_partner_ids(body.get("partners")),
-        volunteers_count=_optional_count(
-            body.get("volunteers_count"), name="volunteers_count", maximum=MAX_VOLUNTEERS
-        )
-        or 0,
         width_m=parse_decimal(body.get("width_m"), name="width_m", maximum=Decimal(50)),
         surface=_choice(body, "surface", SidewalkSurface.values) if body.get("surface") else "",
         ramps_count=_optional_count(body.get("ramps_count"), name="ramps_count", maximum=1000),
@@ -318,10 +165,6 @@ def parse_changes(data: object) -> dict[str, Any]:
         "department": ("department_code", lambda v: _required_text(body, "department", max_length=80)),
         "geometry": ("shape", lambda v: parse_shape(v)),
         "partners": ("partner_ids", _partner_ids),
-        "volunteers_count": (
-            "volunteers_count",
-            lambda v: _optional_count(v, name="volunteers_count", maximum=MAX_VOLUNTEERS) or 0,
-        ),
         "width_m": ("width_m", lambda v: parse_decimal(v, name="width_m", maximum=Decimal(50))),
         "surface": ("surface", lambda v: _choice(body, "surface", SidewalkSurface.values) if v else ""),
         "ramps_count": ("ramps_count", lambda v: _optional_count(v, name="ramps_count", maximum=1000)),
@@ -365,4 +208,163 @@ def parse_progress(data: Any, files: Any) -> ProgressReport:
         note=text(body, "note", max_length=MAX_DESCRIPTION).strip(),
         photo=photo,
         inspection_uuid=inspection_uuid,
+    )
+
+
+# --- Partners, proposals, work days ---------------------------------------------------------------
+
+MAX_TITLE = 200
+MAX_REASON = 2_000
+MAX_CODES = 100
+
+
+def _codes(raw: object, *, name: str) -> tuple[str, ...]:
+    """A list of codes (text), each at most 80 characters; absent or null: none."""
+    if raw is None:
+        return ()
+    if (
+        not isinstance(raw, list)
+        or len(raw) > MAX_CODES
+        or not all(isinstance(code, str) and 0 < len(code) <= 80 for code in raw)
+    ):
+        raise InvalidInput(
+            _("%(name)s must be a list of at most %(max)d codes.") % {"name": name, "max": MAX_CODES},
+            code="invalid_codes",
+        )
+    return tuple(dict.fromkeys(raw))
+
+
+def _served_area(raw: object) -> MultiPolygon | None:
+    """A drawn served area: a GeoJSON Polygon or MultiPolygon, kept as a MultiPolygon."""
+    if raw is None:
+        return None
+    shape = parse_geojson_geometry(
+        raw, name="served_area", max_vertices=max_vertices(), allowed_types=("Polygon", "MultiPolygon")
+    )
+    if isinstance(shape, Polygon):
+        shape = MultiPolygon(shape, srid=shape.srid)
+    return shape  # type: ignore[return-value]  # a MultiPolygon by the allowed types
+
+
+def parse_partner(data: object) -> PartnerRegistration:
+    body = body_object(data)
+    active = body.get("active", True)
+    if not isinstance(active, bool):
+        raise InvalidInput(_("active must be true or false."))
+    return PartnerRegistration(
+        kind=_choice(body, "kind", PartnerKind.values),
+        name_ar=_required_text(body, "name_ar", max_length=MAX_NAME),
+        name_en=_required_text(body, "name_en", max_length=MAX_NAME),
+        service_codes=_codes(body.get("services"), name="services"),
+        district_codes=_codes(body.get("districts"), name="districts"),
+        served_area=_served_area(body.get("served_area")),
+        contact_name=text(body, "contact_name", max_length=200).strip(),
+        contact_email=text(body, "contact_email", max_length=254).strip(),
+        contact_phone=text(body, "contact_phone", max_length=40).strip(),
+        active=active,
+    )
+
+
+def _reject_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a number JSON allows")
+
+
+def _form_geometry(raw: object) -> object:
+    """A multipart form carries the geometry as GeoJSON text; a JSON body as an object."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidInput(
+            _(
+                '%(name)s must be a GeoJSON geometry object, such as {"type": "Point", "coordinates": [35.9, 31.95]}.'
+            )
+            % {"name": "geometry"},
+            code="invalid_geometry",
+        ) from None
+
+
+def _photo(files: Any) -> UploadedFile | None:
+    photo = files.get("photo") if files is not None else None
+    if photo is not None and not isinstance(photo, UploadedFile):
+        raise InvalidInput(_("photo must be an uploaded image file."), code="not_an_image")
+    return photo
+
+
+def parse_proposal(data: Any, files: Any) -> tuple[str | None, ProposalDraft]:
+    """(jurisdiction code or None, the draft) from a JSON object or multipart form fields with an
+    optional `photo` file; `geometry` is a GeoJSON Point or Polygon (text in a form)."""
+    body = body_object(data.dict() if isinstance(data, QueryDict) else data)
+    if "geometry" not in body:
+        raise InvalidInput(_("geometry is required."), code="missing_parameter")
+    jurisdiction = body.get("jurisdiction")
+    if jurisdiction is not None and not isinstance(jurisdiction, str):
+        raise InvalidInput(_("%(name)s must be text.") % {"name": "jurisdiction"})
+    shape = parse_geojson_geometry(
+        _form_geometry(body.get("geometry")),
+        name="geometry",
+        max_vertices=max_vertices(),
+        allowed_types=("Point", "Polygon"),
+    )
+    draft = ProposalDraft(
+        title=_required_text(body, "title", max_length=MAX_TITLE),
+        description=_required_text(body, "description", max_length=MAX_DESCRIPTION),
+        shape=shape,
+        photo=_photo(files),
+    )
+    return jurisdiction or None, draft
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    initiative_id: int | None
+    plan: InitiativePlan | None
+    note: str
+
+
+def parse_acceptance(data: object, *, proposal_shape: GEOSGeometry) -> Acceptance:
+    """{"initiative": id} to link an existing initiative, or {"plan": {…}} to plan one (the body of
+    POST /initiatives/; its geometry defaults to the proposal's shape); an optional note."""
+    body = body_object(data)
+    initiative_id = None
+    if body.get("initiative") is not None:
+        initiative_id = identifier(body["initiative"], name="initiative")
+    plan = None
+    if body.get("plan") is not None:
+        plan_body = body_object(body["plan"])
+        if "geometry" not in plan_body:
+            plan_body = {**plan_body, "geometry": json.loads(proposal_shape.json)}
+        plan = parse_plan(plan_body)
+    return Acceptance(
+        initiative_id=initiative_id, plan=plan, note=text(body, "note", max_length=MAX_REASON).strip()
+    )
+
+
+def parse_decline(data: object) -> str:
+    body = body_object(data)
+    reason = text(body, "reason", max_length=MAX_REASON).strip()
+    if not reason:
+        raise InvalidInput(
+            _("Say why the proposal is declined: the reason is required and is shown to residents."),
+            code="reason_required",
+        )
+    return reason
+
+
+def parse_work_day(data: object) -> WorkDayPlan:
+    body = body_object(data)
+    raw_capacity = body.get("capacity")
+    if not isinstance(raw_capacity, int) or isinstance(raw_capacity, bool):
+        raise InvalidInput(
+            _("capacity is the number of volunteers wanted, from 1 to %(max)s.")
+            % {"max": MAX_WORK_DAY_CAPACITY},
+            code="out_of_range",
+        )
+    return WorkDayPlan(
+        day=parse_date(body.get("date"), name="date"),
+        starts=parse_time(body.get("start"), name="start"),
+        ends=parse_time(body.get("end"), name="end"),
+        place=_required_text(body, "place", max_length=300),
+        capacity=parse_int(raw_capacity, name="capacity", minimum=1, maximum=MAX_WORK_DAY_CAPACITY),
     )

@@ -157,7 +157,7 @@ class InitiativeListView(InitiativeAPIView):
         responses={201: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON Feature")},
         description="Body: kind, feature_type, name_ar, name_en, planned_start, planned_end, department (code), "
         "geometry (GeoJSON, WGS84); optional jurisdiction, code, description_ar/en, budget, partners (ids), "
-        "volunteers_count, and for sidewalks width_m, surface, ramps_count.",
+        "and for sidewalks width_m, surface, ramps_count.",
     )
     def post(self, request: Request) -> Response:
         body = parsing.body_object(request.data)
