@@ -53,10 +53,22 @@ class Indicator:
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("green_m2_per_resident", _("Green area per resident"), _("m² per resident"), 2),
-    Indicator("park_access_area_percent", _("Area within 500 m of a park"), _("% of the area"), 1),
+    Indicator(
+        "park_access_area_percent",
+        _("Area within 500 m of a park"),
+        # xgettext:no-python-format
+        _("% of the area"),
+        1,
+    ),
     Indicator("sidewalk_km_done", _("Model sidewalks done"), _("km"), 2),
     Indicator("sidewalk_km_planned", _("Model sidewalks planned"), _("km"), 2),
-    Indicator("sidewalk_done_percent", _("Model sidewalks done of planned"), _("% of the planned length"), 1),
+    Indicator(
+        "sidewalk_done_percent",
+        _("Model sidewalks done of planned"),
+        # xgettext:no-python-format
+        _("% of the planned length"),
+        1,
+    ),
     Indicator(
         "waste_points_per_10k",
         _("Waste-sorting points per 10,000 residents"),
@@ -67,8 +79,20 @@ INDICATORS: tuple[Indicator, ...] = (
         "requests_per_1k", _("Service requests per 1,000 residents"), _("requests per 1,000 residents"), 1
     ),
     Indicator("median_resolution_hours", _("Median resolution time"), _("hours"), 1),
-    Indicator("overdue_percent", _("Overdue requests"), _("% of the requests"), 1),
-    Indicator("booking_utilisation_percent", _("Booking utilisation of venues"), _("% of opening hours"), 1),
+    Indicator(
+        "overdue_percent",
+        _("Overdue requests"),
+        # xgettext:no-python-format
+        _("% of the requests"),
+        1,
+    ),
+    Indicator(
+        "booking_utilisation_percent",
+        _("Booking utilisation of venues"),
+        # xgettext:no-python-format
+        _("% of opening hours"),
+        1,
+    ),
 )
 INDICATOR_KEYS = tuple(indicator.key for indicator in INDICATORS)
 INDICATORS_BY_KEY = {indicator.key: indicator for indicator in INDICATORS}
