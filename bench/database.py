@@ -12,8 +12,9 @@ from django.test.utils import setup_databases, teardown_databases
 @contextmanager
 def bench_database() -> Iterator[None]:
     settings.DATABASES["default"]["TEST"]["NAME"] = "amanah_bench"
-    # keepdb: the schema is reused, the benchmark replaces its own rows on every run.
-    config = setup_databases(verbosity=0, interactive=False, keepdb=True)
+    # keepdb: the schema is reused, the benchmark replaces its own rows on every run. No
+    # serialisation: Django would otherwise copy millions of rows into a string before every run.
+    config = setup_databases(verbosity=0, interactive=False, keepdb=True, serialized_aliases=set())
     try:
         yield
     finally:

@@ -192,6 +192,8 @@ CREATE TRIGGER initiatives_progress_moves_initiative
 AFTER INSERT ON initiatives_progressupdate
 FOR EACH ROW EXECUTE FUNCTION initiatives_progress_moves_initiative();
 
+-- LEFT JOINs on primary keys over NOT NULL foreign keys: the same rows as inner joins, and
+-- PostgreSQL drops a join whose columns a query does not read (counts, clustered tiles).
 CREATE VIEW initiatives_layer AS
 SELECT i.id,
        i.geom,
@@ -216,8 +218,8 @@ SELECT i.id,
        d.code AS district_code,
        j.code AS jurisdiction_code
 FROM initiatives_initiative i
-JOIN core_district d ON d.id = i.district_id
-JOIN core_jurisdiction j ON j.id = i.jurisdiction_id;
+LEFT JOIN core_district d ON d.id = i.district_id
+LEFT JOIN core_jurisdiction j ON j.id = i.jurisdiction_id;
 """
 
 BACKWARD = """

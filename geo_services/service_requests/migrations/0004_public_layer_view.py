@@ -9,6 +9,8 @@ recreate the view.
 from django.db import migrations
 
 CREATE = """
+-- LEFT JOINs on primary keys over NOT NULL foreign keys: the same rows as inner joins, and
+-- PostgreSQL drops a join whose columns a query does not read (counts, clustered tiles).
 CREATE VIEW service_requests_public_layer AS
 SELECT r.id,
        r.location,
@@ -23,9 +25,9 @@ SELECT r.id,
        r.expected_at,
        r.closed_at
 FROM service_requests_servicerequest r
-JOIN core_jurisdiction j ON j.id = r.jurisdiction_id
-JOIN service_requests_servicecategory c ON c.id = r.category_id
-JOIN core_district d ON d.id = r.district_id
+LEFT JOIN core_jurisdiction j ON j.id = r.jurisdiction_id
+LEFT JOIN service_requests_servicecategory c ON c.id = r.category_id
+LEFT JOIN core_district d ON d.id = r.district_id
 """
 
 

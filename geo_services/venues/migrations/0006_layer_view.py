@@ -6,6 +6,8 @@ A later migration that alters a column used here must drop and recreate the view
 from django.db import migrations
 
 CREATE = """
+-- LEFT JOINs on primary keys over NOT NULL foreign keys: the same rows as inner joins, and
+-- PostgreSQL drops a join whose columns a query does not read (counts, clustered tiles).
 CREATE VIEW venues_layer AS
 SELECT v.id,
        v.location,
@@ -18,8 +20,8 @@ SELECT v.id,
        d.code AS district_code,
        j.code AS jurisdiction_code
 FROM venues_venue v
-JOIN core_district d ON d.id = v.district_id
-JOIN core_jurisdiction j ON j.id = v.jurisdiction_id
+LEFT JOIN core_district d ON d.id = v.district_id
+LEFT JOIN core_jurisdiction j ON j.id = v.jurisdiction_id
 """
 
 
