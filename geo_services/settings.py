@@ -102,7 +102,16 @@ DATABASES = {
 }
 # The point -> district lookup is prepared once per database session (see core.selectors).
 DB_PREPARED_LOOKUPS = env_bool("DB_PREPARED_LOOKUPS", True)
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+# The app's queries are many and short: JIT compilation (tens of ms) and parallel workers (a process
+# start per query) cost them more than they save, and under load the workers take the cores other
+# requests need. The layers benchmark measured a 100-feature page of a million-row layer at 280 ms
+# with both and 55 ms without (docs/benchmarks.md).
+DB_JIT = env_bool("DB_JIT", False)
+DB_PARALLEL_WORKERS_PER_QUERY = env_int("DB_PARALLEL_WORKERS_PER_QUERY", 0)
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} -c jit={'on' if DB_JIT else 'off'}"
+    f" -c max_parallel_workers_per_gather={DB_PARALLEL_WORKERS_PER_QUERY}"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from layers.registry import AttributeType, Layer
@@ -65,10 +65,9 @@ def build_tile(layer: Layer, z: int, x: int, y: int) -> bytes:
     statement = tile_statement(
         layer, z=z, x=x, y=y, cluster_below_zoom=settings.AMANAH_TILE_CLUSTER_BELOW_ZOOM
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A tile is one small indexed statement: starting parallel workers for it costs more
-        # (tens of milliseconds) than it saves.
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    # One statement; the connection runs without parallel workers (settings.DB_PARALLEL_WORKERS_PER_QUERY),
+    # which for a tile cost more to start (tens of milliseconds) than they save.
+    with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
         (content,) = cursor.fetchone()
     return bytes(content or b"")

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from geo_services.core.backups import table_counts
 from geo_services.service_requests.services import submit_request
@@ -49,14 +50,14 @@ def test_a_restore_never_writes_over_an_existing_database(amman, tmp_path: Path)
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_database()")
         (current,) = cursor.fetchone()
-    with pytest.raises(CommandError, match="exists already"):
+    with translation.override("en"), pytest.raises(CommandError, match="exists already"):
         call_command("restore_database", str(archive), "--into", current, stdout=StringIO())
 
 
 def test_a_broken_archive_leaves_no_database_behind(restored_name, tmp_path: Path):
     archive = tmp_path / "broken.dump"
     archive.write_bytes(b"PGDMP not really an archive")
-    with pytest.raises(CommandError, match="pg_restore failed"):
+    with translation.override("en"), pytest.raises(CommandError, match="pg_restore failed"):
         call_command("restore_database", str(archive), "--into", restored_name, stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [restored_name])

@@ -27,6 +27,8 @@ def test_a_too_deeply_nested_body_is_a_400(amman, method, path, roles):
     if roles:
         client.force_authenticate(UserFactory.create(roles=roles))
     with translation.override("en"):
-        response = getattr(client, method)(path, DEEP, content_type="application/json")
+        response = getattr(client, method)(
+            path, DEEP, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+        )
     assert response.status_code == 400, response.content[:300]
     assert "nested too deeply" in response.content.decode()

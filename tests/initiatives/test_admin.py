@@ -84,8 +84,8 @@ def test_the_partner_admin_explains_an_area_outside_the_districts(admin_client, 
         "active": "on",
         "served_area": outside,
     }
-    with translation.override("en"):
-        response = admin_client.post("/admin/initiatives/partner/add/", data)
+    admin_client.cookies["django_language"] = "en"  # the language switch's choice
+    response = admin_client.post("/admin/initiatives/partner/add/", data)
     assert response.status_code == 200
     assert b"outside the districts" in response.content
     assert not Partner.objects.filter(name_en="Admin charity").exists()

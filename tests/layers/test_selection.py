@@ -12,6 +12,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.http import QueryDict
+from django.utils import translation
 
 from geo_services.core.errors import InvalidInput
 from layers.registry import Layer, registry
@@ -209,7 +210,7 @@ class TestCombined:
 def refused(layer: Layer | None, query: str | dict[str, Any]) -> InvalidInput:
     assert layer is not None
     values = {name: QueryDict(query)[name] for name in QueryDict(query)} if isinstance(query, str) else query
-    with pytest.raises(InvalidInput) as caught:
+    with translation.override("en"), pytest.raises(InvalidInput) as caught:
         parse_selection_values(layer, values)
     return caught.value
 
