@@ -9,7 +9,9 @@ import os
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("routing", "venues", "field_sync"), help="run one benchmark only (default: all)"
+        "--only",
+        choices=("routing", "venues", "field_sync", "layers"),
+        help="run one benchmark only (default: all)",
     )
     routing_args = parser.add_argument_group("routing")
     routing_args.add_argument(
@@ -44,13 +46,29 @@ def main() -> None:
     venue_args.add_argument(
         "--attempts", type=int, default=25, help="booking attempts per client (default 25)"
     )
+    layer_args = parser.add_argument_group("layers (the venues are --venues)")
+    layer_args.add_argument(
+        "--layer-points", type=int, default=1_000_000, help="synthetic service requests (default 1000000)"
+    )
+    layer_args.add_argument(
+        "--layer-polygons", type=int, default=10_000, help="synthetic green spaces (default 10000)"
+    )
+    layer_args.add_argument(
+        "--layer-samples",
+        type=int,
+        default=20,
+        help="items pages and tiles timed per server and case (default 20)",
+    )
+    layer_args.add_argument(
+        "--geojson-runs", type=int, default=5, help="whole-layer GeoJSON runs per way (default 5)"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_services.settings")
     import django
 
     django.setup()
-    from bench import field_sync, routing, venues
+    from bench import field_sync, layers, routing, venues
     from bench.database import bench_database
 
     with bench_database():
@@ -69,6 +87,15 @@ def main() -> None:
         if args.only in (None, "field_sync"):
             # 500 inspections with 2 photos each, clean and with 20 % of connections cut.
             field_sync.run(tablets=4)
+        if args.only in (None, "layers"):
+            layers.run(
+                points=args.layer_points,
+                venues=args.venues,
+                polygons=args.layer_polygons,
+                samples=args.layer_samples,
+                geojson_runs=args.geojson_runs,
+                tile_samples=args.layer_samples,
+            )
 
 
 if __name__ == "__main__":
