@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Model
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -92,3 +94,27 @@ def clean_photo(upload: UploadedFile) -> CleanPhoto:
         height=image.height,
         taken_at=taken_at,
     )
+
+
+def store_photo(
+    record: Model,
+    photo: CleanPhoto,
+    *,
+    photo_name: str,
+    thumbnail_name: str,
+    also_update: tuple[str, ...] = (),
+) -> None:
+    """Save a cleaned photo and its thumbnail into the record's `photo` and `photo_thumbnail`
+    fields (inside the caller's transaction). If saving fails, the files already written are
+    removed: the transaction rolls the row back, and the files must go too."""
+    saved = []
+    try:
+        record.photo.save(photo_name, ContentFile(photo.jpeg), save=False)  # type: ignore[attr-defined]
+        saved.append(record.photo)  # type: ignore[attr-defined]
+        record.photo_thumbnail.save(thumbnail_name, ContentFile(photo.thumbnail), save=False)  # type: ignore[attr-defined]
+        saved.append(record.photo_thumbnail)  # type: ignore[attr-defined]
+        record.save(update_fields=["photo", "photo_thumbnail", *also_update])
+    except Exception:
+        for stored in saved:
+            stored.delete(save=False)
+        raise

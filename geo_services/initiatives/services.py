@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
@@ -27,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from geo_services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from geo_services.core.models import Department, District, Jurisdiction
-from geo_services.core.photos import CleanPhoto, clean_photo
+from geo_services.core.photos import clean_photo, store_photo
 from geo_services.core.roles import Role, roles_of
 from geo_services.initiatives import selectors
 from geo_services.initiatives.models import (
@@ -435,24 +434,9 @@ def add_progress(
             inspection=inspection,
         )
         if cleaned is not None:
-            _store_photo(update, cleaned)
+            name = uuid.uuid4().hex
+            store_photo(update, cleaned, photo_name=f"{name}.jpg", thumbnail_name=f"{name}-thumbnail.jpg")
     return update
-
-
-def _store_photo(update: ProgressUpdate, photo: CleanPhoto) -> None:
-    name = uuid.uuid4().hex
-    saved = []
-    try:
-        update.photo.save(f"{name}.jpg", ContentFile(photo.jpeg), save=False)
-        saved.append(update.photo)
-        update.photo_thumbnail.save(f"{name}-thumbnail.jpg", ContentFile(photo.thumbnail), save=False)
-        saved.append(update.photo_thumbnail)
-        update.save(update_fields=["photo", "photo_thumbnail"])
-    except Exception:
-        # The transaction rolls the row back; the files must go too.
-        for stored in saved:
-            stored.delete(save=False)
-        raise
 
 
 def remeasure_initiatives(*, jurisdiction: Jurisdiction) -> int:
@@ -626,25 +610,10 @@ def propose(*, actor: User | AnonymousUser, jurisdiction: Jurisdiction, draft: P
         _save_refused_as_input(proposal)
         ProposalSupport.objects.create(proposal=proposal, user=actor)
         if cleaned is not None:
-            _store_proposal_photo(proposal, cleaned)
+            name = uuid.uuid4().hex
+            store_photo(proposal, cleaned, photo_name=f"{name}.jpg", thumbnail_name=f"{name}-thumbnail.jpg")
         proposal.refresh_from_db(fields=["district", "supporters_count", "status"])
     return proposal
-
-
-def _store_proposal_photo(proposal: Proposal, photo: CleanPhoto) -> None:
-    name = uuid.uuid4().hex
-    saved = []
-    try:
-        proposal.photo.save(f"{name}.jpg", ContentFile(photo.jpeg), save=False)
-        saved.append(proposal.photo)
-        proposal.photo_thumbnail.save(f"{name}-thumbnail.jpg", ContentFile(photo.thumbnail), save=False)
-        saved.append(proposal.photo_thumbnail)
-        proposal.save(update_fields=["photo", "photo_thumbnail"])
-    except Exception:
-        # The transaction rolls the row back; the files must go too.
-        for stored in saved:
-            stored.delete(save=False)
-        raise
 
 
 def _locked_proposal(proposal_id: int) -> Proposal:

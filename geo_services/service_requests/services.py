@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from geo_services.core import selectors as core_selectors
 from geo_services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from geo_services.core.models import Department, District, Jurisdiction
-from geo_services.core.photos import CleanPhoto, clean_photo
+from geo_services.core.photos import CleanPhoto, clean_photo, store_photo
 from geo_services.core.roles import Role, has_role
 from geo_services.core.services import ImportReport
 from geo_services.service_requests import selectors
@@ -211,27 +210,20 @@ def submit_request(
         if request.account is not None:
             request.followers.add(request.account)
         if cleaned_photo is not None:
-            _store_photo(request, cleaned_photo)
+            request.photo_taken_at = (
+                timezone.make_aware(cleaned_photo.taken_at) if cleaned_photo.taken_at is not None else None
+            )
+            store_photo(
+                request,
+                cleaned_photo,
+                photo_name="photo.jpg",
+                thumbnail_name="thumbnail.jpg",
+                also_update=("photo_taken_at",),
+            )
         duplicates = selectors.likely_duplicates(
             category_id=category.pk, point=location, exclude_id=request.pk
         )
     return SubmittedRequest(request=request, likely_duplicates=duplicates)
-
-
-def _store_photo(request: ServiceRequest, photo: CleanPhoto) -> None:
-    saved = []
-    try:
-        request.photo.save("photo.jpg", ContentFile(photo.jpeg), save=False)
-        saved.append(request.photo)
-        request.photo_thumbnail.save("thumbnail.jpg", ContentFile(photo.thumbnail), save=False)
-        saved.append(request.photo_thumbnail)
-        request.photo_taken_at = timezone.make_aware(photo.taken_at) if photo.taken_at is not None else None
-        request.save(update_fields=["photo", "photo_thumbnail", "photo_taken_at"])
-    except Exception:
-        # The transaction rolls the row back; the files must go too.
-        for file in saved:
-            file.delete(save=False)
-        raise
 
 
 def _visible_request(actor: User | AnonymousUser, request_id: int) -> ServiceRequest:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 from PIL import Image
 from rest_framework.test import APIClient
@@ -23,6 +22,7 @@ from geo_services.initiatives.models import (
 )
 from tests.factories import UserFactory
 from tests.initiatives.factories import BORDER_LON, InitiativeFactory, geojson_box, make_city, point
+from tests.initiatives.racing import post_together
 from tests.initiatives.test_api import client_for
 
 PROPOSALS = "/api/v1/proposals/"
@@ -422,27 +422,7 @@ def test_concurrent_supports_count_each_resident_once(city, people):
     twice = resident()
     others = [resident() for _ in range(3)]
     senders = [twice, twice, twice, *others]
-    barrier = threading.Barrier(len(senders))
-    statuses: list[object] = []
-    lock = threading.Lock()
-
-    def send(user: Any) -> None:
-        close_old_connections()
-        try:
-            barrier.wait()
-            result: object = client_for(user).post(support_url(made["id"])).status_code
-        except Exception as error:  # anything raised is a defect (a 500 in production)
-            result = f"error: {error!r}"
-        finally:
-            connection.close()
-        with lock:
-            statuses.append(result)
-
-    threads = [threading.Thread(target=send, args=(user,)) for user in senders]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = post_together(support_url(made["id"]), senders)
     assert sorted(statuses, key=str) == [201, 201, 201, 201, 409, 409], statuses
     assert Proposal.objects.get(pk=made["id"]).supporters_count == 5  # the proposer and four residents
     assert ProposalSupport.objects.filter(proposal_id=made["id"]).count() == 5

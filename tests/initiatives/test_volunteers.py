@@ -4,18 +4,18 @@ volunteer count following the sign-ups, names for staff only, and bad input refu
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from geo_services.initiatives.models import Initiative, VolunteerSignup, WorkDay
 from tests.factories import UserFactory
 from tests.initiatives.factories import InitiativeFactory
+from tests.initiatives.racing import post_together
 from tests.initiatives.test_api import client_for
 
 
@@ -238,27 +238,7 @@ def test_a_race_of_sign_ups_fills_exactly_the_capacity(city, people):
     park = InitiativeFactory.create(jurisdiction=city.jurisdiction, department=city.parks)
     day = client_for(people.planner).post(days_url(park.pk), day_body(capacity=3), format="json").json()
     volunteers = [volunteer() for _ in range(7)]
-    barrier = threading.Barrier(len(volunteers))
-    statuses: list[object] = []
-    lock = threading.Lock()
-
-    def send(user: Any) -> None:
-        close_old_connections()
-        try:
-            barrier.wait()
-            result: object = client_for(user).post(signup_url(day["id"])).status_code
-        except Exception as error:  # anything raised is a defect (a 500 in production)
-            result = f"error: {error!r}"
-        finally:
-            connection.close()
-        with lock:
-            statuses.append(result)
-
-    threads = [threading.Thread(target=send, args=(user,)) for user in volunteers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = post_together(signup_url(day["id"]), volunteers)
     assert sorted(statuses, key=str) == [201, 201, 201, 409, 409, 409, 409], statuses
     assert VolunteerSignup.objects.filter(work_day_id=day["id"]).count() == 3
     assert WorkDay.objects.get(pk=day["id"]).signups_count == 3
