@@ -102,6 +102,11 @@ def progress_scope(user: User | AnonymousUser) -> Scope:
     scope = management_scope(user)
     if not scope.is_empty or Role.INSPECTOR not in roles_of(user):
         return scope
+    return _staff_scope(user)
+
+
+def _staff_scope(user: User | AnonymousUser) -> Scope:
+    """The jurisdiction and districts of the person's staff record; nothing without one."""
     member = staff_member(user)
     if member is None:
         return NOTHING
@@ -247,13 +252,7 @@ def decision_scope(user: User | AnonymousUser) -> Scope:
         return Scope(everything=True)
     if Role.PLANNER not in roles:
         return NOTHING
-    member = staff_member(user)
-    if member is None:
-        return NOTHING
-    return Scope(
-        jurisdiction_id=member.jurisdiction_id,
-        district_ids=tuple(sorted(d.pk for d in member.districts.all())),
-    )
+    return _staff_scope(user)
 
 
 def sees_contacts(user: User | AnonymousUser, jurisdiction_id: int) -> bool:
