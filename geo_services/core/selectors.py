@@ -16,6 +16,15 @@ from geo_services.core.models import Jurisdiction
 from geo_services.core.parsing import LonLat
 
 
+def default_jurisdiction() -> Jurisdiction | None:
+    """The jurisdiction the site's pages serve (AMANAH_DEFAULT_JURISDICTION), or None while its
+    data is not loaded yet (a fresh installation before the demo or an import)."""
+    try:
+        return jurisdiction_by_code(settings.AMANAH_DEFAULT_JURISDICTION)
+    except InvalidInput:
+        return None
+
+
 def jurisdiction_by_code(code: str) -> Jurisdiction:
     try:
         # The boundary can hold thousands of vertices; callers that need it load it themselves.

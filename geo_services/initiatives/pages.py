@@ -16,19 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geo_services.core import selectors as core_selectors
-from geo_services.core.errors import DomainError
 from geo_services.core.models import Jurisdiction
 from geo_services.core.roles import Role, has_role
 from geo_services.initiatives import selectors
 from geo_services.initiatives.models import ProposalStatus
 from geo_services.portal.views import map_config
-
-
-def _jurisdiction() -> Jurisdiction | None:
-    try:
-        return core_selectors.jurisdiction_by_code(settings.AMANAH_DEFAULT_JURISDICTION)
-    except DomainError:
-        return None
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
@@ -43,7 +35,7 @@ def _name(jurisdiction: Jurisdiction) -> str:
 @require_GET
 def coverage_page(request: HttpRequest) -> HttpResponse:
     """Who provides which service in which district, and where no one does: a map and a table."""
-    jurisdiction = _jurisdiction()
+    jurisdiction = core_selectors.default_jurisdiction()
     if jurisdiction is None:
         return _unavailable(request)
     kinds = selectors.service_kinds()
@@ -72,7 +64,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def proposals_page(request: HttpRequest) -> HttpResponse:
     """Residents' proposals on a map; a signed-in resident proposes by clicking the map and supports."""
-    jurisdiction = _jurisdiction()
+    jurisdiction = core_selectors.default_jurisdiction()
     if jurisdiction is None:
         return _unavailable(request)
     resident = request.user.is_authenticated and has_role(request.user, Role.CITIZEN)

@@ -113,9 +113,8 @@ def _report_page(
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     """The report form (GET) and its submission (POST, multipart)."""
-    try:
-        jurisdiction = core_selectors.jurisdiction_by_code(settings.AMANAH_DEFAULT_JURISDICTION)
-    except DomainError:
+    jurisdiction = core_selectors.default_jurisdiction()
+    if jurisdiction is None:
         return _unavailable(request)
     categories = list(selectors.active_categories(jurisdiction.code))
     if request.method != "POST":

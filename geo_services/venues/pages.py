@@ -27,8 +27,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geo_services.core import selectors as core_selectors
-from geo_services.core.errors import DomainError
-from geo_services.core.models import Jurisdiction
 from geo_services.portal.forms import in_language
 from geo_services.portal.views import map_config
 from geo_services.venues import selectors
@@ -66,13 +64,6 @@ CURRENCY_SYMBOLS = {"JOD": gettext_lazy("JOD"), "SAR": gettext_lazy("SAR")}
 
 def _language() -> str:
     return get_language() or settings.LANGUAGE_CODE
-
-
-def _jurisdiction() -> Jurisdiction | None:
-    try:
-        return core_selectors.jurisdiction_by_code(settings.AMANAH_DEFAULT_JURISDICTION)
-    except DomainError:
-        return None
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
@@ -276,7 +267,7 @@ def _finder_text() -> dict[str, str]:
 @require_GET
 def venue_finder(request: HttpRequest) -> HttpResponse:
     """The venue map and list: free or not at a chosen time, nearest first."""
-    jurisdiction = _jurisdiction()
+    jurisdiction = core_selectors.default_jurisdiction()
     if jurisdiction is None:
         return _unavailable(request)
     zone = ZoneInfo(jurisdiction.time_zone)
@@ -417,7 +408,7 @@ def _mine_text() -> dict[str, str]:
 @require_GET
 def my_bookings(request: HttpRequest) -> HttpResponse:
     """The signed-in citizen's bookings, with cancel buttons and calendar links."""
-    jurisdiction = _jurisdiction()
+    jurisdiction = core_selectors.default_jurisdiction()
     if jurisdiction is None:
         return _unavailable(request)
     config = {

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -29,26 +31,38 @@ def _fresh_extents() -> Iterator[None]:
     cache.clear()
 
 
+@contextmanager
+def district_layer(layer_id: str, **declaration: Any) -> Iterator[Layer]:
+    """A throwaway layer over the districts table, registered for the block and removed after;
+    `declaration` overrides the Layer's fields (readers, public_condition…)."""
+    layer = registry.register(
+        Layer(
+            **{
+                "id": layer_id,
+                "title_ar": layer_id,
+                "title_en": layer_id,
+                "description_ar": "",
+                "description_en": "",
+                "table": "core_district",
+                "id_column": "id",
+                "geometry_column": "geom",
+                "geometry_type": "MultiPolygon",
+                "attributes": (Attribute("code", "code", "string", "code"),),
+                **declaration,
+            }
+        )
+    )
+    try:
+        yield layer
+    finally:
+        registry.unregister(layer.id)
+
+
 @pytest.fixture
 def planners_only_layer() -> Iterator[Layer]:
     """A layer only planners may read (the districts table under another id)."""
-    layer = registry.register(
-        Layer(
-            id="planning-districts",
-            title_ar="مناطق التخطيط",
-            title_en="Planning districts",
-            description_ar="",
-            description_en="",
-            table="core_district",
-            id_column="id",
-            geometry_column="geom",
-            geometry_type="MultiPolygon",
-            attributes=(Attribute("code", "code", "string", "code"),),
-            readers=frozenset({Role.PLANNER}),
-        )
-    )
-    yield layer
-    registry.unregister(layer.id)
+    with district_layer("planning-districts", readers=frozenset({Role.PLANNER})) as layer:
+        yield layer
 
 
 @pytest.fixture

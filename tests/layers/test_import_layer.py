@@ -16,7 +16,7 @@ from django.utils import translation
 
 from geo_services.core.models import District, Jurisdiction
 from geo_services.venues.models import Venue
-from layers.registry import Attribute, Layer, registry
+from tests.layers.conftest import district_layer
 
 # A "bow tie": its ring crosses itself.
 BOW_TIE = [[[35.90, 31.90], [35.95, 31.95], [35.95, 31.90], [35.90, 31.95], [35.90, 31.90]]]
@@ -312,26 +312,10 @@ class TestLayerRefusals:
             run("import_layer", "parks", str(tmp_path / "x.geojson"))
 
     def test_read_only_layer(self, db, tmp_path):
-        layer = registry.register(
-            Layer(
-                id="district-codes",
-                title_ar="رموز المناطق",
-                title_en="District codes",
-                description_ar="",
-                description_en="",
-                table="core_district",
-                id_column="id",
-                geometry_column="geom",
-                geometry_type="MultiPolygon",
-                attributes=(Attribute("code", "code", "string", "code"),),
-            )
-        )
-        try:
+        with district_layer("district-codes"):
             path = write_geojson(tmp_path / "d.geojson", [district_feature("north", SQUARE)])
             with pytest.raises(CommandError, match=r"The layer district-codes is read-only"):
                 run("import_layer", "district-codes", str(path))
-        finally:
-            registry.unregister(layer.id)
 
     def test_unreadable_and_missing_files(self, db, tmp_path):
         with pytest.raises(CommandError, match=r"File not found"):

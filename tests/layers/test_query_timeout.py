@@ -8,30 +8,16 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from layers.registry import Attribute, Layer, registry
+from layers.registry import Layer
+from tests.layers.conftest import district_layer
 
 
 @pytest.fixture
 def slow_layer(transactional_db) -> Iterator[Layer]:
     # Every read of this layer sleeps longer than the limit set below. Outside a test transaction,
     # as in the app, so the cancelled statement leaves the connection usable.
-    layer = registry.register(
-        Layer(
-            id="slow-districts",
-            title_ar="بطيء",
-            title_en="Slow",
-            description_ar="",
-            description_en="",
-            table="core_district",
-            id_column="id",
-            geometry_column="geom",
-            geometry_type="MultiPolygon",
-            attributes=(Attribute("code", "code", "string", "code"),),
-            public_condition="(SELECT pg_sleep(0.5)) IS NOT NULL",
-        )
-    )
-    yield layer
-    registry.unregister(layer.id)
+    with district_layer("slow-districts", public_condition="(SELECT pg_sleep(0.5)) IS NOT NULL") as layer:
+        yield layer
 
 
 @pytest.fixture
