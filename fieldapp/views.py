@@ -61,7 +61,6 @@ SHELL_STATIC = [
     "leaflet/images/marker-icon.png",
     "leaflet/images/marker-icon-2x.png",
     "leaflet/images/marker-shadow.png",
-    "fieldapp/api.js",
     "fieldapp/outbox.js",
     "fieldapp/field.js",
     "fieldapp/field.css",

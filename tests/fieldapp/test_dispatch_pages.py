@@ -73,7 +73,7 @@ class TestOverviewAccess:
         # The dispatch pages' tabs, this one current.
         assert re.search(r'href="/dispatch/inspections/" aria-current="page"', html)
         assert 'href="/dispatch/"' in html
-        for script in ("fieldapp/api.js", "fieldapp/supervisor.js", "leaflet/leaflet.js"):
+        for script in ("portal/map.js", "fieldapp/supervisor.js", "leaflet/leaflet.js"):
             assert f"/static/{script}" in html
         assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
 

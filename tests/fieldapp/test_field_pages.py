@@ -59,7 +59,7 @@ class TestWhoGetsTheApp:
         assert config["map"]["districtsUrl"] == "/api/v1/districts/?jurisdiction=amman"
         assert '<link rel="manifest" href="/field/manifest.webmanifest"' in html
         assert "csrfmiddlewaretoken" in html
-        for script in ("fieldapp/api.js", "fieldapp/outbox.js", "fieldapp/field.js", "leaflet/leaflet.js"):
+        for script in ("portal/map.js", "fieldapp/outbox.js", "fieldapp/field.js", "leaflet/leaflet.js"):
             assert f"/static/{script}" in html
         # Everything the page loads comes from the app itself (it must open on a closed network).
         assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
@@ -125,7 +125,6 @@ class TestServiceWorker:
         for expected in (
             "/static/fieldapp/field.js",
             "/static/fieldapp/outbox.js",
-            "/static/fieldapp/api.js",
             "/static/fieldapp/field.css",
             "/static/portal/site.css",
             "/static/portal/map.js",

@@ -52,7 +52,7 @@ class TestQueueAccess:
         assert {s["value"] for s in config["statuses"]} >= {"new", "assigned", "in_progress", "resolved"}
         assert "csrfmiddlewaretoken" in html  # the script sends it as X-CSRFToken
         assert "/static/fieldapp/queue.js" in html
-        assert "/static/fieldapp/api.js" in html  # the fetch helper the staff pages share
+        assert "/static/portal/map.js" in html  # the fetch helper every page shares
         assert re.findall(r'(?:src|href)="(?:https?:)?//', html) == []
 
     def test_an_administrator_gets_the_queue(self, client, amman: Jurisdiction):

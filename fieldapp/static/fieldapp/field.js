@@ -83,7 +83,7 @@
   }
 
   function api(url, options = {}) {
-    return AmanahApi.request(url, {
+    return Amanah.api(url, {
       ...options,
       headers: { "X-Device-Id": deviceId, ...(options.headers || {}) },
       language: config.language,

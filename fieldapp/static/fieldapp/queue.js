@@ -53,9 +53,9 @@
     return relative.format(-Math.round(minutes / (60 * 24)), "day");
   }
 
-  /* The shared API helper (fieldapp/api.js) with this page's language and sentences. */
+  /* The shared API helper (Amanah.api in portal/map.js) with this page's language and sentences. */
   const api = (url, { method = "GET", body } = {}) =>
-    AmanahApi.request(url, { method, body, language: config.language, text });
+    Amanah.api(url, { method, body, language: config.language, text });
 
   /* --- Map ------------------------------------------------------------------------------------ */
   const created = Amanah.createMap($("#queue-map"), config.map);

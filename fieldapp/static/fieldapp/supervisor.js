@@ -23,7 +23,7 @@
   const COLOURS = { assigned: "#1f6fb2", done: "#1e7b46", overdue: "#b3261e", cancelled: "#6b7773" };
   const STATES = ["assigned", "done", "overdue", "cancelled"];
 
-  const api = (url) => AmanahApi.request(url, { language: config.language, text });
+  const api = (url) => Amanah.api(url, { language: config.language, text });
 
   const errorBox = $("[data-overview-error]");
   const dateInput = $("[data-date]");

@@ -272,25 +272,7 @@
   /* --- Answers --------------------------------------------------------------------------------- */
 
   function fetchJSON(address) {
-    return fetch(address, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(
-      function (response) {
-        return response
-          .json()
-          .catch(function () {
-            return null;
-          })
-          .then(function (body) {
-            if (!response.ok) {
-              var message = body && body.error ? body.error.message : Amanah.format(text.requestFailed, { status: response.status });
-              throw new Error(message);
-            }
-            return body;
-          });
-      },
-      function () {
-        throw new Error(text.offline);
-      }
-    );
+    return Amanah.api(address, { text: text });
   }
 
   function showError(error) {

@@ -72,15 +72,7 @@
     Amanah.show(errorBox, "");
     var url = config.coverageUrl + "?jurisdiction=" + encodeURIComponent(config.jurisdiction) +
       "&service=" + encodeURIComponent(select.value);
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", "Accept-Language": config.language } })
-      .then(function (response) {
-        return response.json().then(function (data) {
-          if (!response.ok) {
-            throw new Error(data && data.error ? data.error.message : String(response.status));
-          }
-          return data;
-        });
-      })
+    return Amanah.api(url, { language: config.language })
       .then(function (data) {
         cellsByDistrict = {};
         data.cells.forEach(function (cell) { cellsByDistrict[cell.district] = cell; });

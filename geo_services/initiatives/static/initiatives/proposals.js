@@ -11,27 +11,15 @@
   var errorBox = document.querySelector("[data-error]");
   var form = document.querySelector("[data-proposal-form]");
 
-  function csrfToken() {
-    var input = document.querySelector("[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  /* The API's answer, or an Error carrying its message (the API speaks the page's language). */
+  /* The API's answer, or an error carrying its message (the API speaks the page's language). */
   function call(url, options) {
     options = options || {};
-    var headers = { Accept: "application/json", "Accept-Language": config.language };
-    if (options.method && options.method !== "GET") {
-      headers["X-CSRFToken"] = csrfToken();
-    }
-    return fetch(url, { method: options.method || "GET", headers: headers, body: options.body, credentials: "same-origin" })
-      .then(function (response) {
-        return response.json().catch(function () { return null; }).then(function (data) {
-          if (!response.ok) {
-            throw new Error(data && data.error ? data.error.message : Amanah.format(text.failed, { status: response.status }));
-          }
-          return data;
-        });
-      });
+    return Amanah.api(url, {
+      method: options.method || "GET",
+      body: options.body,
+      language: config.language,
+      text: { requestFailed: text.failed }
+    });
   }
 
   var made = Amanah.createMap(document.getElementById("proposals-map"), config);

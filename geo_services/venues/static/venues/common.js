@@ -1,6 +1,6 @@
-/* Helpers shared by the venue pages: the REST API with the session and the CSRF token, names in the
- * page's language, and times in the jurisdiction's own time zone (whatever zone the phone is set to).
- * Builds on portal/map.js (window.Amanah). */
+/* Helpers shared by the venue pages: names in the page's language and times in the jurisdiction's
+ * own time zone (whatever zone the phone is set to). Builds on portal/map.js (window.Amanah), whose
+ * REST API helper the pages use. */
 (() => {
   "use strict";
 
@@ -18,62 +18,7 @@
     return String(language || "ar").startsWith("ar") ? obj.name_ar || obj.name_en : obj.name_en || obj.name_ar;
   }
 
-  const { element, show } = window.Amanah;
-
-  /* An error the page can show as it is: the API's own message, or one of the page's sentences. */
-  class ApiError extends Error {
-    constructor(message, status, code) {
-      super(message);
-      this.status = status;
-      this.code = code || "";
-    }
-  }
-
-  function csrfToken() {
-    const input = document.querySelector("[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  async function api(url, { method = "GET", body, language, text = {} } = {}) {
-    const headers = { Accept: "application/json" };
-    if (language) {
-      headers["Accept-Language"] = language;
-    }
-    if (method !== "GET") {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRFToken"] = csrfToken();
-    }
-    let response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        credentials: "same-origin",
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      throw new ApiError(text.offline || String(error), 0, "offline");
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (error) {
-      data = null;
-    }
-    if (!response.ok) {
-      if (data && data.error && data.error.message) {
-        throw new ApiError(data.error.message, response.status, data.error.code);
-      }
-      if ((response.status === 401 || response.status === 403) && text.signedOut) {
-        throw new ApiError(text.signedOut, response.status, "signed_out");
-      }
-      const message = text.requestFailed
-        ? Amanah.format(text.requestFailed, { status: response.status })
-        : `HTTP ${response.status}`;
-      throw new ApiError(message, response.status, "");
-    }
-    return data;
-  }
+  const { element, show, api, ApiError } = window.Amanah;
 
   /* --- Times in the jurisdiction's zone ------------------------------------------------------ */
   const partFormats = new Map();
