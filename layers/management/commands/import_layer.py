@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from geo_services.core.errors import DomainError
 from layers.imports import ImportReport, import_layer_file, parse_assignments
-from layers.registry import registry
+from layers.management.arguments import add_layer_argument, layer_from_options
 
 # Problems printed on the terminal; all of them go to --report.
 PRINTED_PROBLEMS = 50
@@ -29,7 +29,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("layer", help="layer id, e.g. venues")
+        add_layer_argument(parser)
         parser.add_argument("path", type=Path, help="the file to import")
         parser.add_argument(
             "--map",
@@ -56,12 +56,7 @@ class Command(BaseCommand):
         parser.add_argument("--report", type=Path, help="write the problems found to this CSV file")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        layer = registry.get(options["layer"])
-        if layer is None:
-            raise CommandError(
-                _("There is no layer %(layer)r. Layers: %(known)s.")
-                % {"layer": options["layer"], "known": ", ".join(layer.id for layer in registry.all())}
-            )
+        layer = layer_from_options(options)
         try:
             report = import_layer_file(
                 layer,
