@@ -208,9 +208,10 @@ class AppServer:
             if self.process.poll() is not None:
                 raise AssertionError(f"gunicorn ended:\n{output_of(self.process)}")
             try:
-                requests.get(f"{self.url}/api/v1/", timeout=2)
+                # The socket is bound before the worker has loaded the app: the first answer waits.
+                requests.get(f"{self.url}/api/v1/", timeout=10)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         kill(self.process)
         raise AssertionError(f"gunicorn did not answer in {WAIT_SECONDS} s:\n{output_of(self.process)}")

@@ -14,15 +14,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from rest_framework.authtoken.models import Token
 
 from geo_services.core.models import District, DistrictPart, Jurisdiction
-from geo_services.venues.models import Venue
+from geo_services.inspections.models import (
+    AuditAction,
+    AuditEvent,
+    Inspection,
+    InspectionJob,
+    InspectionPhoto,
+    JobStatus,
+)
+from geo_services.venues.models import Booking, BookingLeaf, Course, Venue
 from tests.factories import DistrictFactory, JurisdictionFactory, square
+from tests.inspections.conftest import jpeg_bytes, submission
 from tests.security import interrupting
 from tests.security.interrupting import holding
 
@@ -203,3 +217,232 @@ def test_a_boundary_import_killed_before_its_last_update_writes_nothing(tmp_path
     after = boundary_state(city)
     assert run_command(*args).returncode == 0
     assert boundary_state(city) == after
+
+
+# --- Writes through the HTTP API, served by gunicorn ----------------------------------------------
+
+
+def in_background(call: Callable[[], requests.Response]) -> Future[requests.Response]:
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(call)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def assert_cut_off(answer: Future[requests.Response]) -> None:
+    """The killed server never answered the request."""
+    with pytest.raises(requests.ConnectionError):
+        answer.result(timeout=interrupting.WAIT_SECONDS)
+
+
+def token_of(user) -> dict[str, str]:
+    return {"Authorization": f"Token {Token.objects.create(user=user).key}", "Accept-Language": "en"}
+
+
+COURSES = "/api/v1/courses/"
+
+
+def course_rows() -> tuple[int, int, int]:
+    return Course.objects.count(), Booking.objects.count(), BookingLeaf.objects.count()
+
+
+def test_a_course_booking_killed_after_its_sessions_are_written_books_nothing(
+    tmp_path, citizen, booking_space, tomorrow
+):
+    space = booking_space()
+    headers = token_of(citizen)
+    # Every day for two weeks: 14 sessions, booked all or none.
+    body = {
+        "space": space.pk,
+        "title": "دورة الخط العربي",
+        "weekdays": list(range(7)),
+        "first_date": tomorrow.isoformat(),
+        "weeks": 2,
+        "start_time": "10:00",
+        "end_time": "11:00",
+    }
+    app_name = interrupting.new_app_name("course")
+    media = tmp_path / "media"
+    with interrupting.app_server(
+        app_name=app_name, log_path=tmp_path / "killed.log", media_root=media
+    ) as server:
+        # The course row and its 14 bookings are inserted first; the bookings' trigger then writes
+        # which floor each one holds (venues_bookingleaf), and that needs a lock SHARE refuses (reading
+        # the table, which the collision check does before, is still allowed).
+        with holding("LOCK TABLE venues_bookingleaf IN SHARE MODE") as holder:
+            answer = in_background(
+                lambda: requests.post(f"{server.url}{COURSES}", json=body, headers=headers, timeout=60)
+            )
+            blocked = kill_when_blocked(server.process, app_name, holder)
+        assert_cut_off(answer)
+
+    assert blocked.xid is not None
+    assert {"venues_course", "venues_booking"} <= blocked.written
+    assert "venues_bookingleaf" in blocked.waiting_for
+    assert course_rows() == (0, 0, 0)
+
+    with interrupting.app_server(
+        app_name=interrupting.new_app_name("course-retry"), log_path=tmp_path / "retry.log", media_root=media
+    ) as server:
+        retry = requests.post(f"{server.url}{COURSES}", json=body, headers=headers, timeout=60)
+        assert retry.status_code == 201, retry.text
+        assert course_rows() == (1, 14, 14)
+        assert Booking.objects.filter(course_id=retry.json()["id"], user=citizen).count() == 14
+        # Once: the same course again collides with every one of its own sessions and books nothing.
+        again = requests.post(f"{server.url}{COURSES}", json=body, headers=headers, timeout=60)
+        assert again.status_code == 409, again.text
+        assert again.json()["error"]["code"] == "course_collides"
+        assert len(again.json()["error"]["details"]["colliding"]) == 14
+    assert course_rows() == (1, 14, 14)
+
+
+def inspection_url(server, key: str) -> str:
+    return f"{server.url}/api/v1/field/inspections/{key}/"
+
+
+def photo_url(server, key: str, photo: str) -> str:
+    return f"{server.url}/api/v1/field/inspections/{key}/photos/{photo}/"
+
+
+class Tablet:
+    """What the app's outbox sends for each finished inspection: the inspection, then its photo."""
+
+    def __init__(self, inspector, jobs) -> None:
+        self.headers = {**token_of(inspector), "X-Device-Id": str(uuid.uuid4())}
+        self.outbox = []
+        for n, job in enumerate(jobs):
+            photo = jpeg_bytes(colour=(40 * n, 120, 200))
+            photo_uuid = str(uuid.uuid4())
+            body = submission(job, photo=photo, photo_uuid=photo_uuid)
+            self.outbox.append((str(uuid.uuid4()), body, photo_uuid, photo))
+
+    def send_inspection(self, server, n: int) -> requests.Response:
+        key, body, _photo_uuid, _photo = self.outbox[n]
+        return requests.put(inspection_url(server, key), json=body, headers=self.headers, timeout=60)
+
+    def send_photo(self, server, n: int) -> requests.Response:
+        key, _body, photo_uuid, photo = self.outbox[n]
+        return requests.put(
+            photo_url(server, key, photo_uuid),
+            data=photo,
+            headers={**self.headers, "Content-Type": "image/jpeg"},
+            timeout=60,
+        )
+
+    def sync(self, server, n: int) -> tuple[int, int]:
+        """Send record n whole; the statuses of the inspection and of its photo."""
+        inspection, photo = self.send_inspection(server, n), self.send_photo(server, n)
+        assert photo.json()["complete"] is True, photo.text
+        return inspection.status_code, photo.status_code
+
+
+def received(job: InspectionJob) -> list[AuditAction]:
+    return list(
+        AuditEvent.objects.filter(job=job)
+        .exclude(action=AuditAction.JOB_CREATED)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+
+
+WHOLE = [AuditAction.INSPECTION_RECEIVED, AuditAction.PHOTO_RECEIVED, AuditAction.JOB_DONE]
+
+
+def test_a_sync_killed_while_storing_an_inspection_keeps_whole_records_only(tmp_path, inspector, make_job):
+    jobs = [make_job(label=f"حديقة {n}") for n in range(3)]
+    tablet = Tablet(inspector, jobs)
+    media = tmp_path / "media"
+    app_name = interrupting.new_app_name("sync")
+    with interrupting.app_server(
+        app_name=app_name, log_path=tmp_path / "killed.log", media_root=media
+    ) as server:
+        assert tablet.sync(server, 0) == (201, 201)
+        # The inspection and its declared photo rows are inserted first, then its audit event: SHARE
+        # on the audit trail lets the job's lock and the inserts through and stops that last insert.
+        with holding("LOCK TABLE inspections_auditevent IN SHARE MODE") as holder:
+            answer = in_background(lambda: tablet.send_inspection(server, 1))
+            blocked = kill_when_blocked(server.process, app_name, holder)
+        assert_cut_off(answer)
+
+    assert blocked.xid is not None
+    assert {"inspections_inspection", "inspections_inspectionphoto"} <= blocked.written
+    assert "inspections_auditevent" in blocked.waiting_for
+    # The protocol commits one inspection (and one photo) per request: the first record is whole,
+    # the interrupted one left nothing at all.
+    first, second, third = jobs
+    assert Inspection.objects.get(job=first).completed_at is not None
+    assert received(first) == WHOLE
+    for job in (second, third):
+        job.refresh_from_db()
+        assert job.status == JobStatus.ASSIGNED
+        assert not Inspection.objects.filter(job=job).exists()
+        assert received(job) == []
+    assert not InspectionPhoto.objects.filter(uuid=tablet.outbox[1][2]).exists()
+
+    # The tablet sends its outbox again, with the same UUIDs, to the restarted server.
+    with interrupting.app_server(
+        app_name=interrupting.new_app_name("sync-retry"), log_path=tmp_path / "retry.log", media_root=media
+    ) as server:
+        assert tablet.sync(server, 0) == (200, 200)
+        assert tablet.sync(server, 1) == (201, 201)
+        assert tablet.sync(server, 2) == (201, 201)
+        assert tablet.sync(server, 1) == (200, 200)
+
+    assert Inspection.objects.count() == 3
+    for (key, _body, _photo_uuid, _photo), job in zip(tablet.outbox, jobs, strict=True):
+        inspection = Inspection.objects.get(uuid=key)
+        assert inspection.job_id == job.pk
+        assert inspection.completed_at is not None
+        assert received(job) == WHOLE
+    # A duplicate of a stored inspection is refused by the database itself.
+    duplicate = Inspection.objects.get(job=second)
+    duplicate.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+
+
+def test_a_sync_killed_while_storing_a_photo_leaves_no_photo_and_the_retry_no_stray_file(
+    tmp_path, inspector, make_job
+):
+    job = make_job()
+    tablet = Tablet(inspector, [job])
+    key, _body, photo_uuid, _photo = tablet.outbox[0]
+    folder = tmp_path / "media" / "inspections" / key
+    app_name = interrupting.new_app_name("photo")
+    with interrupting.app_server(
+        app_name=app_name, log_path=tmp_path / "killed.log", media_root=tmp_path / "media"
+    ) as server:
+        assert tablet.send_inspection(server, 0).status_code == 201
+        # The photo's files are written and its row updated; then the job's row lock is needed (to
+        # complete the inspection), which the test holds.
+        with holding("SELECT 1 FROM inspections_inspectionjob WHERE id = %s FOR UPDATE", [job.pk]) as holder:
+            answer = in_background(lambda: tablet.send_photo(server, 0))
+            blocked = kill_when_blocked(server.process, app_name, holder)
+        assert_cut_off(answer)
+
+    assert blocked.xid is not None
+    assert "inspections_inspectionphoto" in blocked.written
+    photo = InspectionPhoto.objects.get(uuid=photo_uuid)
+    assert photo.received_at is None
+    assert not photo.image
+    assert not photo.thumbnail
+    job.refresh_from_db()
+    assert job.status == JobStatus.ASSIGNED
+    assert received(job) == [AuditAction.INSPECTION_RECEIVED]
+
+    with interrupting.app_server(
+        app_name=interrupting.new_app_name("photo-retry"),
+        log_path=tmp_path / "retry.log",
+        media_root=tmp_path / "media",
+    ) as server:
+        assert tablet.sync(server, 0) == (200, 201)
+        assert tablet.sync(server, 0) == (200, 200)
+
+    photo.refresh_from_db()
+    assert photo.received_at is not None
+    assert received(job) == WHOLE
+    # The files the killed request had written are replaced, not left beside the stored ones.
+    assert photo.image.name == f"inspections/{key}/{photo_uuid}.jpg"
+    assert photo.thumbnail.name == f"inspections/{key}/{photo_uuid}-thumbnail.jpg"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{photo_uuid}-thumbnail.jpg", f"{photo_uuid}.jpg"]
