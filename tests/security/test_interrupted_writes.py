@@ -337,7 +337,7 @@ class Tablet:
         return inspection.status_code, photo.status_code
 
 
-def received(job: InspectionJob) -> list[AuditAction]:
+def received(job: InspectionJob) -> list[str]:
     return list(
         AuditEvent.objects.filter(job=job)
         .exclude(action=AuditAction.JOB_CREATED)
