@@ -203,6 +203,13 @@ class AppServer:
             "geo_services.wsgi:application",
         ]
         self.process = _start(args, child_env(app_name, MEDIA_ROOT=str(media_root)), log_path)
+        try:
+            self._wait_until_serving()
+        except BaseException:
+            kill(self.process)
+            raise
+
+    def _wait_until_serving(self) -> None:
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -213,7 +220,6 @@ class AppServer:
                 return
             except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
-        kill(self.process)
         raise AssertionError(f"gunicorn did not answer in {WAIT_SECONDS} s:\n{output_of(self.process)}")
 
     def kill(self) -> None:
