@@ -944,12 +944,21 @@ def _settle_request(inspection: Inspection, job: InspectionJob, audit: Audit, *,
 
 
 def _store_image(photo: InspectionPhoto, cleaned: CleanPhoto) -> None:
+    """Write the photo's files and its row (the caller holds the row's lock; the photo is not received)."""
     saved = []
     try:
-        photo.image.save(f"{photo.uuid}.jpg", ContentFile(cleaned.jpeg), save=False)
-        saved.append(photo.image)
-        photo.thumbnail.save(f"{photo.uuid}-thumbnail.jpg", ContentFile(cleaned.thumbnail), save=False)
-        saved.append(photo.thumbnail)
+        for field, name, content in (
+            (photo.image, f"{photo.uuid}.jpg", cleaned.jpeg),
+            (photo.thumbnail, f"{photo.uuid}-thumbnail.jpg", cleaned.thumbnail),
+        ):
+            # A file already at this name is what an earlier send of this photo wrote before being
+            # killed ahead of its commit: no stored row names it (the row is not received) and the
+            # row's lock keeps other sends out. It is replaced, not kept beside under another name.
+            path = field.field.generate_filename(photo, name)
+            if field.storage.exists(path):
+                field.storage.delete(path)
+            field.save(name, ContentFile(content), save=False)
+            saved.append(field)
         photo.width, photo.height = cleaned.width, cleaned.height
         photo.taken_at = timezone.make_aware(cleaned.taken_at) if cleaned.taken_at is not None else None
         photo.received_at = timezone.now()
