@@ -30,7 +30,8 @@ JAVASCRIPT_URL = re.compile(r"""(?:href|src|action|formaction)\s*=\s*["']?\s*jav
 class Page:
     path: str
     role: str  # the demo user who opens it; "" for a visitor
-    # A map page: the CSS selector of the drawn features that prove the map rendered.
+    # The CSS selector of what the page's scripts draw (a map's features, Swagger UI's operations):
+    # it proves that the scripts ran under the policy.
     drawn: str = ""
     # The map sits in an iframe of this selector (the indicators pages' folium maps).
     frame: str = ""
@@ -83,7 +84,7 @@ def demo_pages() -> list[Page]:
         Page(
             f"/ogc/collections/districts/items/{district.pk}?f=html", "", drawn=".leaflet-overlay-pane path"
         ),
-        Page("/api/docs/", "admin", drawn=""),
+        Page("/api/docs/", "admin", drawn=".swagger-ui .opblock"),  # Swagger UI drew the operations
         Page("/accounts/login/", ""),
         Page("/admin/", "admin"),
         Page(f"/admin/core/district/{district.pk}/change/", "admin", drawn=".leaflet-overlay-pane path"),

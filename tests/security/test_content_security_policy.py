@@ -102,6 +102,29 @@ def test_the_nonce_is_sent_only_with_pages_that_use_it(client, db):
     assert "'nonce-" not in response["Content-Security-Policy"]
 
 
+HOSTILE = '</script><script>alert("x")</script><style>body{display:none}</style>'
+
+
+@pytest.mark.parametrize("path", ["/planning/", "/planning/districts/west/"])
+def test_page_data_in_the_indicators_maps_cannot_become_a_nonced_element(db, path):
+    # The maps' inline code gets the nonce by its tags, so no data may ever form a tag of its own.
+    from geo_services.core.models import District
+    from tests.factories import UserFactory
+    from tests.indicators.town import build_town
+
+    build_town()
+    District.objects.filter(code="west").update(name_ar=HOSTILE, name_en=HOSTILE)
+    client = client_for("")
+    client.force_login(UserFactory.create(roles=["planner"]))
+    response = client.get(f"{path}?jurisdiction=test-indicators&from=2026-01-01&to=2026-06-30")
+    assert response.status_code == 200
+    (document,) = [html.unescape(d) for d in re.findall(r'srcdoc="([^"]*)"', response.content.decode())]
+    assert nonce_of(response["Content-Security-Policy"])
+    assert "<script>alert" not in document
+    assert "<style>body" not in document
+    check_markup(response.content.decode(), response["Content-Security-Policy"], path)
+
+
 def test_the_basemap_server_is_the_only_outside_image_source(client, db, settings):
     policy = directives(client.get("/")["Content-Security-Policy"])
     expected = ["'self'", "data:", "blob:"]
