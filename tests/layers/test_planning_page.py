@@ -128,7 +128,9 @@ def test_a_planner_queries_venues_in_a_district(live_server, browser):
     assert page.locator("[data-error]").is_hidden()
 
     # A polygon drawn around one of the two parks, with no district: only that park.
-    page.wait_for_function("() => document.querySelectorAll('#planning-map path.planning-result').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#planning-map path.planning-result').length === 2"
+    )
     page.select_option("[data-district]", "")
     page.click("[data-draw]")
     x, y = park_on_screen(page)
