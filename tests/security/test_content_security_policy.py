@@ -95,6 +95,32 @@ def test_every_admin_page_has_no_inline_code_without_the_nonce(amman):
     assert opened >= 20
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "role", "status"),
+    [
+        ("/no-such-page/", "", 404),
+        ("/venues/999999/", "", 404),
+        ("/requests/00000000-0000-0000-0000-000000000000/", "", 404),
+        ("/field/", "citizen", 403),
+        ("/dispatch/", "inspector", 403),
+        ("/planning/", "citizen", 403),
+        ("/planning/layers/", "citizen", 403),
+    ],
+)
+def test_error_and_forbidden_pages_have_the_policy_too(path, role, status):
+    from tests.factories import UserFactory
+
+    client = client_for("")
+    if role:
+        client.force_login(UserFactory.create(roles=[role]))
+    response = client.get(path)
+    assert response.status_code == status
+    header = response["Content-Security-Policy"]
+    check_policy(header, path)
+    check_markup(response.content.decode(), header, path)
+
+
 def test_the_nonce_is_sent_only_with_pages_that_use_it(client, db):
     # The portal's pages have no inline code: their policy offers no nonce to an injected script.
     response = client.get("/")
