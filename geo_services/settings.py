@@ -7,10 +7,13 @@ Production needs at least: SECRET_KEY, DEBUG=0, ALLOWED_HOSTS, DATABASE_URL and 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from geo_services.content_security import basemap_sources
 from geo_services.env import env_bool, env_int, env_list, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "geo_services.core.middleware.ArabicFirstLocaleMiddleware",
@@ -77,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -258,6 +263,37 @@ LEAFLET_CONFIG = {
     else [],
     "RESET_VIEW": False,
 }
+
+# --- Content-Security-Policy (django-csp): the browser runs only the app's own scripts -------------
+# Every script and style sheet is a static file of the app; data reaches scripts through data-
+# attributes and JSON data islands (json_script), which the browser never executes. A per-response
+# nonce is offered only to the inline code of third-party templates that cannot be moved (the
+# Leaflet admin widget, the folium maps of the indicators pages): the header carries a nonce only
+# when a page used one. Images may come from the basemap's server too (BASEMAP_TILE_URL).
+# CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only (to try a change
+# on a live site first); CSP_REPORT_URI names where browsers post their violation reports.
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+CSP_REPORT_URI = env_str("CSP_REPORT_URI", "")
+CSP_DIRECTIVES: dict[str, list[Any]] = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF, NONCE],
+    "img-src": [SELF, "data:", "blob:", *basemap_sources(BASEMAP_TILE_URL)],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "worker-src": [SELF],
+    "manifest-src": [SELF],
+    "frame-src": [SELF],
+    "frame-ancestors": [NONE],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+}
+if CSP_REPORT_URI:
+    CSP_DIRECTIVES["report-uri"] = [CSP_REPORT_URI]
+_CSP = {"DIRECTIVES": CSP_DIRECTIVES}
+CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _CSP
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if CSP_REPORT_ONLY else None
 
 LOGGING = {
     "version": 1,

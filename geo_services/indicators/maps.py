@@ -6,11 +6,17 @@ use nothing else: district shapes and initiatives are GeoJSON layers with toolti
 is plain HTML in a Leaflet control (branca's colour-scale legend would pull d3 from a CDN).
 The map is a whole HTML document (folium's figure), shown in the page in an iframe's srcdoc so that
 folium's full-page styles stay inside it.
+
+folium writes the map's code and styles inline. The srcdoc document lives under the page's
+Content-Security-Policy, so each of its inline <script> and <style> elements carries the page
+response's nonce (`nonce=`); nothing else in it would run. The legend's colour swatches are set
+from data- attributes by script (CSSOM), since style="" attributes are refused by the policy.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -67,6 +73,9 @@ class Legend(MacroElement):
             legend.onAdd = function () {
                 var box = L.DomUtil.create("div", "indicator-legend");
                 box.innerHTML = {{ this.html|tojson }};
+                box.querySelectorAll("[data-swatch]").forEach(function (swatch) {
+                    swatch.style.background = swatch.getAttribute("data-swatch");
+                });
                 return box;
             };
             legend.addTo({{ this._parent.get_name() }});
@@ -91,6 +100,16 @@ _LEGEND_STYLE = """
 .indicator-legend i.round { border-radius: 50%; }
 </style>
 """
+
+
+# The opening tag of an inline <script> or <style> element (one with no src attribute).
+_INLINE_ELEMENT = re.compile(r"<(script|style)\b(?![^>]*\bsrc=)")
+
+
+def _document(figure_map: folium.Map, nonce: str) -> str:
+    """The map's whole HTML document, its inline scripts and styles marked with the page's nonce."""
+    document = figure_map.get_root().render()
+    return _INLINE_ELEMENT.sub(lambda tag: f'<{tag.group(1)} nonce="{escape(nonce)}"', document)
 
 
 def district_shapes(jurisdiction: Jurisdiction, *, district: District | None = None) -> dict[str, Any]:
@@ -224,17 +243,22 @@ def _status_legend() -> str:
         _("Initiatives"),
         format_html_join(
             "",
-            '<div><i class="round" style="background:{}"></i>{}</div>',
+            '<div><i class="round" data-swatch="{}"></i>{}</div>',
             ((STATUS_COLOURS[s], label) for s, label in Status.choices),
         ),
     )
 
 
 def choropleth_html(
-    jurisdiction: Jurisdiction, indicator: Indicator, rows: Sequence[Row], *, with_initiatives: bool = True
+    jurisdiction: Jurisdiction,
+    indicator: Indicator,
+    rows: Sequence[Row],
+    *,
+    nonce: str,
+    with_initiatives: bool = True,
 ) -> str:
     """One shape per district coloured by the indicator, a legend, district names in tooltips, and
-    the initiatives coloured by status; a whole HTML document."""
+    the initiatives coloured by status; a whole HTML document whose inline code carries `nonce`."""
     shapes = district_shapes(jurisdiction)
     by_code = {row.district.code: row for row in rows if row.district is not None}
     values = [row.figures[indicator.key] for row in by_code.values()]
@@ -278,10 +302,10 @@ def choropleth_html(
         for index, (low, high) in enumerate(bins)
     ]
     legend = format_html(
-        '<h4>{} ({})</h4>{}<div><i style="background:{}"></i>{}</div>',
+        '<h4>{} ({})</h4>{}<div><i data-swatch="{}"></i>{}</div>',
         indicator.title,
         indicator.unit,
-        format_html_join("", '<div><i style="background:{}"></i>{} \N{EN DASH} {}</div>', legend_rows),
+        format_html_join("", '<div><i data-swatch="{}"></i>{} \N{EN DASH} {}</div>', legend_rows),
         NO_DATA,
         _("no data"),
     )
@@ -289,10 +313,10 @@ def choropleth_html(
         legend = format_html("{}{}", legend, _status_legend())
     figure_map.add_child(Legend(str(legend)))
     folium.LayerControl(collapsed=True).add_to(figure_map)
-    return figure_map.get_root().render()
+    return _document(figure_map, nonce)
 
 
-def district_map_html(jurisdiction: Jurisdiction, district: District) -> str:
+def district_map_html(jurisdiction: Jurisdiction, district: District, *, nonce: str) -> str:
     """The district's outline and its initiatives (any share in it) coloured by status."""
     shapes = district_shapes(jurisdiction, district=district)
     for feature in shapes["features"]:
@@ -312,4 +336,4 @@ def district_map_html(jurisdiction: Jurisdiction, district: District) -> str:
     ).add_to(figure_map)
     _add_initiatives(figure_map, jurisdiction, (district.code,))
     figure_map.add_child(Legend(str(_status_legend())))
-    return figure_map.get_root().render()
+    return _document(figure_map, nonce)

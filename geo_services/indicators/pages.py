@@ -132,7 +132,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "to": choice.date_range.last.isoformat(),
                 "indicator": indicator.key,
             },
-            "map_document": maps.choropleth_html(choice.jurisdiction, indicator, period.districts),
+            "map_document": maps.choropleth_html(
+                choice.jurisdiction,
+                indicator,
+                period.districts,
+                nonce=str(request.csp_nonce),  # type: ignore[attr-defined]
+            ),
             "rows": rows,
             "total_cells": _cells(period.total),
             "trend": _trend(months, indicator.key, district_row=False),
@@ -208,7 +213,11 @@ def district_page(request: HttpRequest, code: str) -> HttpResponse:
             },
             "figures": figures,
             "initiatives": _district_initiatives(choice.jurisdiction, district.code),
-            "map_document": maps.district_map_html(choice.jurisdiction, district),
+            "map_document": maps.district_map_html(
+                choice.jurisdiction,
+                district,
+                nonce=str(request.csp_nonce),  # type: ignore[attr-defined]
+            ),
             "back_url": reverse("planning-dashboard") + "?" + _query(choice),
             "json_url": reverse("district-indicators", args=[district.code]) + "?" + _query(choice),
         }

@@ -14,7 +14,7 @@ from django.contrib.gis.geos import Point
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from leaflet.forms.widgets import LeafletWidget
+from leaflet.admin import LeafletAdminWidget
 
 from geo_services.core.errors import DomainError
 from geo_services.core.roles import Role
@@ -215,7 +215,9 @@ class JobAddForm(forms.ModelForm):
     class Meta:
         model = InspectionJob
         fields = ("due_date", "target_location", "target_label")
-        widgets = {"target_location": LeafletWidget()}
+        # The admin variant brings Leaflet's scripts and styles with it (this admin is not a
+        # LeafletGeoAdmin, so nothing else puts them on the page).
+        widgets = {"target_location": LeafletAdminWidget()}
 
     request: HttpRequest | None = None
     created: InspectionJob | None = None
@@ -224,6 +226,8 @@ class JobAddForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["target_location"].required = False
         self.fields["target_label"].required = False
+        # The map widget's inline script runs under the page's Content-Security-Policy nonce.
+        self.fields["target_location"].widget.csp_nonce = getattr(self.request, "csp_nonce", None)
 
     def _post_clean(self) -> None:
         """No model validation of a half-built instance: create_job checks the job and the database

@@ -78,7 +78,7 @@ def test_an_inspection_finished_offline_arrives_once_when_the_network_returns(
         page.reload()
         page.locator(f'.job[data-job-id="{market.pk}"]').wait_for(timeout=15_000)
         assert page.locator(".job").count() == 2
-        page.wait_for_function("document.querySelector('[data-connection]').dataset.online === 'false'")
+        page.wait_for_function("() => document.querySelector('[data-connection]').dataset.online === 'false'")
         # Said to be the tablet's saved copy, not a fresh answer from the server.
         saved_copy = arabic("No network: jobs as saved on this tablet at %(time)s.").split("%(time)s")[0]
         page.wait_for_function(
@@ -89,7 +89,7 @@ def test_an_inspection_finished_offline_arrives_once_when_the_network_returns(
         page.locator('[data-item="clean"]').wait_for()
         assert page.locator('[data-item="clean"] .tag--critical').count() == 1
         assert page.locator('[data-item="evidence"] .tag--required').count() == 1
-        page.wait_for_function("document.querySelector('[data-position]').dataset.accuracy === '8'")
+        page.wait_for_function("() => document.querySelector('[data-position]').dataset.accuracy === '8'")
         fill_the_park_checklist(page)
         snapshot(page, "field-2-checklist-offline")
         page.click("[data-submit]")
@@ -132,7 +132,7 @@ def test_an_inspection_finished_offline_arrives_once_when_the_network_returns(
 
         # --- Syncing again changes nothing --------------------------------------------------------------------
         page.click("[data-sync-now]")
-        page.wait_for_function("!document.querySelector('[data-sync-now]').disabled")
+        page.wait_for_function("() => !document.querySelector('[data-sync-now]').disabled")
         page.wait_for_load_state("networkidle")
         assert Inspection.objects.count() == 1
         assert InspectionPhoto.objects.count() == 1

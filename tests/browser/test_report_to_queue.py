@@ -109,7 +109,7 @@ def test_a_report_from_a_phone_reaches_the_dispatchers_queue(live_server, closed
     question.select_option("dark")
 
     page.locator("#report-map").tap()  # the middle of the map: inside Amman once the outlines frame it
-    page.wait_for_function("document.querySelector('#id_lat').value !== ''")
+    page.wait_for_function("() => document.querySelector('#id_lat').value !== ''")
     lat = float(page.input_value("#id_lat"))
     lon = float(page.input_value("#id_lon"))
     district = core_selectors.district_for_point(

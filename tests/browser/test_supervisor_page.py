@@ -82,7 +82,7 @@ def test_the_supervisor_sees_the_day_on_the_map_and_each_inspectors_progress(
     assert page.locator("html").get_attribute("dir") == "rtl"
 
     # Four jobs due today and the one left from yesterday: five markers, coloured by state.
-    page.wait_for_function("document.querySelectorAll('#overview-map path.job-marker').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('#overview-map path.job-marker').length === 5")
     assert markers(page, "assigned") == 2
     assert markers(page, "done") == 1
     assert markers(page, "cancelled") == 1
@@ -106,7 +106,7 @@ def test_the_supervisor_sees_the_day_on_the_map_and_each_inspectors_progress(
     yesterday = (builders.amman_today() - timedelta(days=1)).isoformat()
     page.fill("[data-date]", yesterday)
     page.click("[data-date-form] button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('#overview-map path.job-marker').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#overview-map path.job-marker').length === 1")
     assert markers(page, "overdue") == 1
     assert page.url.endswith(f"?date={yesterday}")
     page.wait_for_load_state("networkidle")

@@ -90,7 +90,7 @@ def sign_in(page, live_server, username: str) -> None:
 def wait_for_service_worker(page) -> None:
     """Until the worker is active and controls this page (its install cached the app's shell)."""
     page.wait_for_function(
-        "navigator.serviceWorker.controller !== null && navigator.serviceWorker.controller.state === 'activated'",
+        "() => navigator.serviceWorker.controller !== null && navigator.serviceWorker.controller.state === 'activated'",
         timeout=20_000,
     )
 

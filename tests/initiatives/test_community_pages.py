@@ -168,11 +168,17 @@ def test_the_coverage_map_and_table_show_the_gaps(live_server, browser, settings
     assert rows[city.east.code][0] == "coverage-gap"
     assert rows[city.east.code][1][0] == "0"
     # One coloured shape per district: the gap in the gap colour.
-    page.wait_for_function("document.querySelectorAll('#coverage-map path[fill=\"#c0392b\"]').length === 1")
-    page.wait_for_function("document.querySelectorAll('#coverage-map path[fill=\"#a8d5ba\"]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#coverage-map path[fill=\"#c0392b\"]').length === 1"
+    )
+    page.wait_for_function(
+        "() => document.querySelectorAll('#coverage-map path[fill=\"#a8d5ba\"]').length === 1"
+    )
 
     page.select_option("[data-service]", "social-care")
-    page.wait_for_function("document.querySelectorAll('#coverage-map path[fill=\"#c0392b\"]').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#coverage-map path[fill=\"#c0392b\"]').length === 2"
+    )
     assert page.locator("[data-rows] tr.coverage-gap").count() == 2
     assert "service=social-care" in page.url
     page.wait_for_load_state("networkidle")

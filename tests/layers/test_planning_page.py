@@ -92,10 +92,10 @@ def test_a_planner_queries_venues_in_a_district(live_server, browser):
     page.select_option("[data-sum]", "capacity")
     page.click("[data-query-form] button[type=submit]")
 
-    page.wait_for_function("document.querySelectorAll('[data-results-rows] tr').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('[data-results-rows] tr').length === 3")
     codes = sorted(page.locator("[data-results-rows] tr td:nth-child(2)").all_inner_texts())
     assert codes == ["w-hall", "w-park-1", "w-park-2"]
-    page.wait_for_function("document.querySelectorAll('[data-aggregate-rows] tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-aggregate-rows] tr').length === 1")
     aggregate_row = page.locator("[data-aggregate-rows] tr")
     assert aggregate_row.get_attribute("data-district") == "west"
     assert [cell.strip() for cell in aggregate_row.locator("th, td").all_inner_texts()] == [
@@ -118,9 +118,9 @@ def test_a_planner_queries_venues_in_a_district(live_server, browser):
     # An attribute filter narrows all three the same way.
     page.fill("#planning-attribute-kind", "park")
     page.click("[data-query-form] button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('[data-results-rows] tr').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-results-rows] tr').length === 2")
     page.wait_for_function(
-        "document.querySelector('[data-aggregate-total] tr td') && "
+        "() => document.querySelector('[data-aggregate-total] tr td') && "
         "document.querySelector('[data-aggregate-total] tr td').textContent.trim() === '2'"
     )
     gpkg = parse_qs(urlparse(page.locator('[data-download="gpkg"]').get_attribute("href") or "").query)
@@ -128,7 +128,9 @@ def test_a_planner_queries_venues_in_a_district(live_server, browser):
     assert page.locator("[data-error]").is_hidden()
 
     # A polygon drawn around one of the two parks, with no district: only that park.
-    page.wait_for_function("document.querySelectorAll('#planning-map path.planning-result').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#planning-map path.planning-result').length === 2"
+    )
     page.select_option("[data-district]", "")
     page.click("[data-draw]")
     x, y = park_on_screen(page)
@@ -140,7 +142,7 @@ def test_a_planner_queries_venues_in_a_district(live_server, browser):
         page.wait_for_timeout(200)
     page.locator(".leaflet-marker-icon.leaflet-div-icon").first.click()  # the first corner closes it
     page.click("[data-query-form] button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('[data-results-rows] tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-results-rows] tr').length === 1")
     drawn = parse_qs(urlparse(page.locator('[data-download="geojson"]').get_attribute("href") or "").query)
     assert drawn["kind"] == ["park"]
     assert drawn["intersects"][0].startswith("POLYGON((")
@@ -154,7 +156,7 @@ def test_a_planner_queries_venues_in_a_district(live_server, browser):
     page.mouse.click(x, y)
     page.fill("[data-distance]", "2000")
     page.click("[data-query-form] button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('[data-results-rows] tr').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('[data-results-rows] tr').length === 3")
     near = parse_qs(urlparse(page.locator('[data-download="geojson"]').get_attribute("href") or "").query)
     assert near["within"][0].startswith("POINT(")
     assert near["distance"] == ["2000"]
