@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from geo_services.env import env_bool, env_int, env_list, env_str, secret_key
+from geo_services.env import env_bool, env_int, env_list, env_rate, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("AMANAH_DATA_DIR", str(BASE_DIR / ".data")))
@@ -221,12 +221,12 @@ LOGIN_REDIRECT_URL = "/field/"
 AMANAH_RATE_LIMITS_ENABLED = env_bool("AMANAH_RATE_LIMITS_ENABLED", True)
 # "number/period" with the period in s, m, h or d (optionally with a count: "20/10m"). Keys: the
 # signed-in user, else the client address; each group counts apart.
-AMANAH_RATE_REPORTS = env_str("AMANAH_RATE_REPORTS", "10/h")
-AMANAH_RATE_BOOKINGS = env_str("AMANAH_RATE_BOOKINGS", "20/h")
-AMANAH_RATE_TOKEN = env_str("AMANAH_RATE_TOKEN", "30/h")
-AMANAH_RATE_PROPOSALS = env_str("AMANAH_RATE_PROPOSALS", "10/h")
-AMANAH_RATE_SUPPORT = env_str("AMANAH_RATE_SUPPORT", "60/h")
-AMANAH_RATE_SIGNUPS = env_str("AMANAH_RATE_SIGNUPS", "30/h")
+AMANAH_RATE_REPORTS = env_rate("AMANAH_RATE_REPORTS", "10/h")
+AMANAH_RATE_BOOKINGS = env_rate("AMANAH_RATE_BOOKINGS", "20/h")
+AMANAH_RATE_TOKEN = env_rate("AMANAH_RATE_TOKEN", "30/h")
+AMANAH_RATE_PROPOSALS = env_rate("AMANAH_RATE_PROPOSALS", "10/h")
+AMANAH_RATE_SUPPORT = env_rate("AMANAH_RATE_SUPPORT", "60/h")
+AMANAH_RATE_SIGNUPS = env_rate("AMANAH_RATE_SIGNUPS", "30/h")
 # Addresses of reverse proxies in front of the app (e.g. "127.0.0.1" for nginx on the same host).
 # Only when a request comes from one of them is its X-Forwarded-For read (the last address not
 # itself a proxy); otherwise, and by default, the client address is REMOTE_ADDR and the header is

@@ -23,7 +23,7 @@ from tests.factories import UserFactory
 PASSWORD = "right-pass-1234"
 TOKEN_URL = "/api/v1/auth/token/"
 LAYERS = "/ogc/collections?f=json"
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+EN: dict[str, Any] = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
@@ -25,6 +25,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from geo_services.core import selectors as core_selectors
+from geo_services.env import SettingError, env_rate
 from geo_services.initiatives.models import Proposal, ProposalSupport, VolunteerSignup
 from geo_services.service_requests.models import ServiceRequest
 from geo_services.venues.models import Booking
@@ -37,7 +38,7 @@ from tests.venues.conftest import CENTRE, add_space, add_venue
 from tests.venues.conftest import make_city as make_venues_city
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+EN: dict[str, Any] = {"HTTP_ACCEPT_LANGUAGE": "en"}
 TOKEN_URL = "/api/v1/auth/token/"
 BOOKINGS = "/api/v1/bookings/"
 COURSES = "/api/v1/courses/"
@@ -269,7 +270,8 @@ class TestToken:
         assert count == 2
         # The same table the migration made, under the name the settings give it.
         migration = importlib.import_module("geo_services.core.migrations.0007_rate_limit_cache_table")
-        assert migration.TABLE == settings.RATE_LIMIT_CACHE_TABLE == settings.CACHES["ratelimit"]["LOCATION"]
+        caches = cast(dict[str, dict[str, Any]], settings.CACHES)
+        assert migration.TABLE == settings.RATE_LIMIT_CACHE_TABLE == caches["ratelimit"]["LOCATION"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -393,3 +395,16 @@ def test_the_message_names_the_wait_in_minutes_and_the_clock_time(api_client):
         at.strftime("%H:%M") in error["message"]
         or (at - timedelta(seconds=1)).strftime("%H:%M") in error["message"]
     )
+
+
+@pytest.mark.parametrize("raw", ["10 per hour", "10/x", "0/h", "ten/h", "10/h/extra"])
+def test_a_rate_the_app_cannot_read_stops_it_at_start(monkeypatch, raw):
+    monkeypatch.setenv("AMANAH_RATE_REPORTS", raw)
+    with pytest.raises(SettingError, match="AMANAH_RATE_REPORTS"):
+        env_rate("AMANAH_RATE_REPORTS", "10/h")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("20/10m", "20/10m"), (" 5/d ", "5/d"), ("", "10/h")])
+def test_readable_rates_are_taken(monkeypatch, raw, expected):
+    monkeypatch.setenv("AMANAH_RATE_REPORTS", raw)
+    assert env_rate("AMANAH_RATE_REPORTS", "10/h") == expected
