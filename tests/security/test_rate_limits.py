@@ -11,6 +11,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -18,6 +19,7 @@ from typing import Any, cast
 import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -408,3 +410,34 @@ def test_a_rate_the_app_cannot_read_stops_it_at_start(monkeypatch, raw):
 def test_readable_rates_are_taken(monkeypatch, raw, expected):
     monkeypatch.setenv("AMANAH_RATE_REPORTS", raw)
     assert env_rate("AMANAH_RATE_REPORTS", "10/h") == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counts_made_at_the_same_moment_are_all_kept():
+    """Eight workers count the same key at once (each on its own connection): no count is lost, and
+    of eight first requests exactly one creates the counter."""
+    cache = caches["ratelimit"]
+    barrier = threading.Barrier(8)
+    added: list[bool] = []
+    lock = threading.Lock()
+
+    def count() -> None:
+        try:
+            barrier.wait()
+            first = cache.add("race", 1, 60)
+            with lock:
+                added.append(first)
+            if not first:
+                cache.incr("race")
+            for _ in range(4):
+                cache.incr("race")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(added) == [False] * 7 + [True]
+    assert cache.get("race") == 8 * 5
