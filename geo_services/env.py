@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -38,6 +39,20 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingError(f"{name}={raw!r} is not a whole number") from exc
+
+
+_RATE = re.compile(r"[1-9][0-9]*/[0-9]*[smhd]")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit "count/period": period s, m, h or d, optionally with a number ("20/10m")."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if not _RATE.fullmatch(value):
+        raise SettingError(f"{name}={raw!r}: write a rate as count/period, e.g. 10/h, 100/d or 20/10m")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -14,7 +14,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from geo_services.content_security import basemap_sources
-from geo_services.env import env_bool, env_int, env_list, env_str, secret_key
+from geo_services.env import env_bool, env_int, env_list, env_rate, env_str, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("AMANAH_DATA_DIR", str(BASE_DIR / ".data")))
@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "axes",
+    "django_ratelimit",
     "geo_services.core",
     "geo_services.service_requests",
     "geo_services.venues",
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "layers.auth.LayerClientAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees every sign-in attempt's outcome and answers a locked-out one (see below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "geo_services.urls"
@@ -215,6 +219,59 @@ AMANAH_QUERY_MAX_VERTICES = env_int("AMANAH_QUERY_MAX_VERTICES", 10_000)
 AMANAH_QUERY_MAX_DISTANCE_METRES = env_int("AMANAH_QUERY_MAX_DISTANCE_METRES", 100_000)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/field/"
+
+# --- Rate limits on public writes and the sign-in lockout (docs/security.md) ----------------------
+# Counts live in a database table (created by core's migration 0007) so that every gunicorn worker
+# and every machine shares them; an in-process cache would give each worker its own allowance.
+AMANAH_RATE_LIMITS_ENABLED = env_bool("AMANAH_RATE_LIMITS_ENABLED", True)
+# "number/period" with the period in s, m, h or d (optionally with a count: "20/10m"). Keys: the
+# signed-in user, else the client address; each group counts apart.
+AMANAH_RATE_REPORTS = env_rate("AMANAH_RATE_REPORTS", "10/h")
+AMANAH_RATE_BOOKINGS = env_rate("AMANAH_RATE_BOOKINGS", "20/h")
+AMANAH_RATE_TOKEN = env_rate("AMANAH_RATE_TOKEN", "30/h")
+AMANAH_RATE_PROPOSALS = env_rate("AMANAH_RATE_PROPOSALS", "10/h")
+AMANAH_RATE_SUPPORT = env_rate("AMANAH_RATE_SUPPORT", "60/h")
+AMANAH_RATE_SIGNUPS = env_rate("AMANAH_RATE_SIGNUPS", "30/h")
+# Addresses of reverse proxies in front of the app (e.g. "127.0.0.1" for nginx on the same host).
+# Only when a request comes from one of them is its X-Forwarded-For read (the last address not
+# itself a proxy); otherwise, and by default, the client address is REMOTE_ADDR and the header is
+# ignored, so a client cannot choose the address it is counted under.
+AMANAH_TRUSTED_PROXIES = env_list("AMANAH_TRUSTED_PROXIES", [])
+RATE_LIMIT_CACHE_TABLE = "amanah_rate_limit_cache"
+CACHES["ratelimit"] = {
+    "BACKEND": "geo_services.core.ratelimit_cache.AtomicDatabaseCache",
+    "LOCATION": RATE_LIMIT_CACHE_TABLE,
+    # Expired counters are removed as new ones are written; this only bounds a flood of live ones.
+    "OPTIONS": {"MAX_ENTRIES": env_int("AMANAH_RATE_LIMIT_MAX_ENTRIES", 1_000_000)},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_ENABLE = AMANAH_RATE_LIMITS_ENABLED
+RATELIMIT_IP_META_KEY = "geo_services.core.ratelimits.client_address"
+# django-ratelimit warns that the database cache's increment is not atomic; this project's backend
+# (core.ratelimit_cache) makes add and incr single locked statements, so the warning does not apply.
+SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Sign-in lockout (django-axes) on the admin and staff sign-in pages, the token endpoint and the
+# layer clients' Basic credentials: after this many failures for one user name from one address,
+# that pair is refused for this many minutes; a successful sign-in clears the failures.
+AMANAH_LOGIN_FAILURE_LIMIT = env_int("AMANAH_LOGIN_FAILURE_LIMIT", 5)
+AMANAH_LOGIN_LOCKOUT_MINUTES = env_int("AMANAH_LOGIN_LOCKOUT_MINUTES", 15)
+AUTHENTICATION_BACKENDS = [
+    "geo_services.core.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = "geo_services.core.lockout.failure_limit"
+AXES_COOLOFF_TIME = "geo_services.core.lockout.cool_off"
+# User name and address together: someone elsewhere cannot lock a person out by guessing at their
+# user name, and one address cannot try one user name more than the limit.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked out do not push the end of the lockout further away, so the time the
+# message names holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "geo_services.core.ratelimits.client_address"
+AXES_LOCKOUT_CALLABLE = "geo_services.core.lockout.lockout_response"
+AXES_VERBOSE = False
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,6 +6,8 @@ URLs they send credentials with every request instead. Only GET and HEAD are tak
 is written with these credentials, so no CSRF protection is bypassed. Credentials that do not sign
 anyone in get a 401 with a reason rather than an anonymous answer, so a wrong password in QGIS does
 not look like a layer that disappeared. Production serves HTTPS only, so Basic never travels in clear.
+Basic credentials fall under the sign-in lockout (core.lockout): repeated wrong passwords for a user
+name from one address get a 429 with Retry-After and the time to try again, also in JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from geo_services.core import lockout
 from geo_services.core.api.errors import error_body
 
 LAYER_PREFIXES = ("/ogc/", "/tiles/", "/api/v1/layers/")
@@ -27,9 +30,13 @@ REALM = 'Basic realm="Amanah layers", charset="UTF-8"'
 
 
 class CredentialsRefused(Exception):
-    def __init__(self, message: str) -> None:
+    """401 with a reason; 429 with Retry-After while the user name is locked out from this address."""
+
+    def __init__(self, message: str, *, status: int = 401, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status
+        self.headers = headers or {}
 
 
 def user_from_authorization(request: HttpRequest, header: str) -> User:
@@ -49,7 +56,13 @@ def user_from_authorization(request: HttpRequest, header: str) -> User:
             raise CredentialsRefused(_("The Basic credentials must be user:password."))
         user = authenticate(request, username=username, password=password)
         if user is None:
+            locked = lockout.refusal_if_locked_out(request, username)
+            if locked is not None:
+                raise CredentialsRefused(
+                    locked.message, status=locked.status, headers=locked.response_headers()
+                )
             raise CredentialsRefused(_("Wrong user name or password, or the account is disabled."))
+        lockout.forget_failures(request, username)
         return user
     if scheme in ("token", "bearer"):
         token = Token.objects.select_related("user").filter(key=value[:40]).first()
@@ -72,11 +85,15 @@ class LayerClientAuthenticationMiddleware:
                 request.user = user_from_authorization(request, header)
             except CredentialsRefused as refused:
                 request.user = AnonymousUser()
+                code = "sign_in_locked" if refused.status == 429 else "not_authenticated"
                 response = JsonResponse(
-                    error_body("not_authenticated", refused.message),
-                    status=401,
+                    error_body(code, refused.message),
+                    status=refused.status,
                     json_dumps_params={"ensure_ascii": False},
                 )
-                response["WWW-Authenticate"] = REALM
+                if refused.status == 401:
+                    response["WWW-Authenticate"] = REALM
+                for header, value in refused.headers.items():
+                    response[header] = value
                 return response
         return self.get_response(request)

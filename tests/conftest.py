@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -28,6 +29,35 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Fixtures that give a test the database (directly or through live_server).
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Every test starts with no rate-limit counts (all tests share one client address, 127.0.0.1).
+
+    Limits stay on: a test that legitimately sends more than a limit raises it with override_settings.
+    Counts made inside a test's transaction vanish with it; those of transactional and live-server
+    tests are committed, hence this.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & _DATABASE_FIXTURES:
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    caches["ratelimit"].clear()
 
 
 @pytest.fixture

@@ -24,6 +24,10 @@ class DomainError(Exception):
             self.code = code
         self.details = details
 
+    def response_headers(self) -> dict[str, str]:
+        """HTTP headers the answer to this error carries (each error format adds them)."""
+        return {}
+
 
 class InvalidInput(DomainError):
     status = 400
@@ -65,6 +69,22 @@ class QueryTimeout(DomainError):
 
     status = 503
     code = "query_timeout"
+
+
+class TooManyRequests(DomainError):
+    """Over a rate limit or locked out of signing in for a while; `retry_after` says how long."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, details: Any = None
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after = max(1, int(retry_after))
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 # PostgreSQL's SQLSTATE for a statement cancelled, here by statement_timeout (DB_STATEMENT_TIMEOUT_MS).

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from geo_services.core import selectors as core_selectors
 from geo_services.core.errors import DomainError
 from geo_services.core.models import Jurisdiction
+from geo_services.core.ratelimits import enforce_rate_limit
 from geo_services.portal.forms import (
     ReportForm,
     category_groups,
@@ -107,7 +108,10 @@ def _report_page(
             "sending": _("Sending…"),
         },
     }
-    return render(request, "portal/report.html", context, status=error.status if error else 200)
+    response = render(request, "portal/report.html", context, status=error.status if error else 200)
+    for header, value in error.response_headers().items() if error else ():
+        response[header] = value
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -122,6 +126,8 @@ def report(request: HttpRequest) -> HttpResponse:
 
     form = ReportForm(request.POST, request.FILES)
     try:
+        # Over the reports limit, the form comes back with everything typed and the time to retry.
+        enforce_rate_limit(request, "reports")
         values = read_report(form, request.POST, categories=categories, time_zone=jurisdiction.time_zone)
         account = request.user if isinstance(request.user, User) else None
         submitted = services.submit_request(

@@ -44,7 +44,9 @@ def _drf_message(exc: drf_exceptions.APIException) -> str:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     exc = as_domain_error(exc) or exc
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+        return Response(
+            error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.response_headers()
+        )
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
         # A body or form over Django's in-memory limits (DATA_UPLOAD_MAX_*): say which limit.
         message = _("The request body or form is too large (limit %(limit)s bytes, %(fields)s fields).") % {

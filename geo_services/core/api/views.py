@@ -8,13 +8,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo_services.core import selectors
+from geo_services.core import lockout, selectors
 from geo_services.core.api.serializers import (
     CurrentUserSerializer,
     DistrictLookupSerializer,
@@ -22,6 +26,7 @@ from geo_services.core.api.serializers import (
 )
 from geo_services.core.models import Jurisdiction
 from geo_services.core.parsing import parse_lon_lat
+from geo_services.core.ratelimits import rate_limited
 from geo_services.core.roles import roles_of
 from geo_services.core.selectors import DistrictRef
 
@@ -145,3 +150,25 @@ class CurrentUserView(APIView):
                 "roles": sorted(r.value for r in roles_of(request.user)),
             }
         )
+
+
+class TokenView(ObtainAuthToken):
+    """User name and password -> the account's API token. Anyone may ask; only valid credentials get
+    one. Counted against the "token" rate limit per address, and under the sign-in lockout."""
+
+    @extend_schema(
+        operation_id="auth_token", request=AuthTokenSerializer, responses={200: OpenApiTypes.OBJECT}
+    )
+    @rate_limited("token")
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            username = request.data.get("username") if hasattr(request.data, "get") else None
+            refusal = lockout.refusal_if_locked_out(request, username if isinstance(username, str) else "")
+            if refusal is not None:
+                raise refusal
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        lockout.forget_failures(request, user.get_username())
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

@@ -37,6 +37,7 @@ from geo_services.core.api.parsing import parse_int
 from geo_services.core.api.permissions import HasRole
 from geo_services.core.errors import Forbidden, InvalidInput, NotFound
 from geo_services.core.models import Jurisdiction
+from geo_services.core.ratelimits import rate_limited
 from geo_services.core.roles import Role
 from geo_services.initiatives import selectors, services
 from geo_services.initiatives.api import parsing
@@ -244,6 +245,7 @@ class ProposalListView(ProposalAPIView):
         description="title, description, geometry (GeoJSON Point or Polygon, WGS84; GeoJSON text in a form), "
         "optional jurisdiction and photo (multipart).",
     )
+    @rate_limited("proposals")
     def post(self, request: Request) -> Response:
         code, draft = parsing.parse_proposal(request.data, request.FILES)
         jurisdiction = _jurisdiction(code)
@@ -313,6 +315,7 @@ class ProposalSupportView(ProposalAPIView):
     write_permissions = [IsResident]
 
     @extend_schema(operation_id="proposal_support", request=None, responses={201: OpenApiTypes.OBJECT})
+    @rate_limited("support")
     def post(self, request: Request, proposal_id: int) -> Response:
         proposal = services.support_proposal(actor=request.user, proposal_id=proposal_id)
         return Response({"supporters_count": proposal.supporters_count, "supported_by_me": True}, status=201)
@@ -459,6 +462,7 @@ class SignupView(InitiativeAPIView):
         return Response(item, status=status)
 
     @extend_schema(operation_id="work_day_sign_up", request=None, responses={201: OpenApiTypes.OBJECT})
+    @rate_limited("signups")
     def post(self, request: Request, work_day_id: int) -> Response:
         work_day = services.sign_up(actor=request.user, work_day_id=work_day_id)
         return self._answer(work_day, signed_up=True, status=201)

@@ -61,7 +61,10 @@ def response_format(request: HttpRequest, kwargs: dict[str, Any]) -> str:
 
 def domain_error_response(exc: DomainError, *, fmt: str) -> HttpResponse:
     status = _SPEC_STATUS.get(exc.code, exc.status)
-    return render_error(fmt=fmt, status=status, description=exc.message)
+    response = render_error(fmt=fmt, status=status, description=exc.message)
+    for header, value in exc.response_headers().items():
+        response[header] = value
+    return response
 
 
 def _edge_error(exc: Exception) -> tuple[int, str] | None:

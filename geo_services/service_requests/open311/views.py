@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from geo_services.core import selectors as core_selectors
 from geo_services.core.errors import DomainError, NotFound
 from geo_services.core.models import Jurisdiction
+from geo_services.core.ratelimits import rate_limited
 from geo_services.service_requests import selectors, services
 from geo_services.service_requests.models import ServiceRequest
 from geo_services.service_requests.open311 import formats, parsing
@@ -101,6 +102,7 @@ def _search(request: HttpRequest, fmt: str) -> HttpResponse:
     return _render_requests(request, rows, jurisdiction=jurisdiction, fmt=fmt)
 
 
+@rate_limited("reports")
 def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     code = parsing.jurisdiction_code(request)
     try:

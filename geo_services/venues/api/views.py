@@ -28,6 +28,7 @@ from geo_services.core.api.permissions import IsDispatcherOrAdmin
 from geo_services.core.api.views import JSONOnly
 from geo_services.core.errors import InvalidInput, NotFound, OutsideDistricts
 from geo_services.core.parsing import LonLat
+from geo_services.core.ratelimits import rate_limited
 from geo_services.venues import ical, selectors, services
 from geo_services.venues.api import parsing
 from geo_services.venues.api.representation import (
@@ -194,6 +195,7 @@ class BookingCreateView(VenueAPIView):
     @extend_schema(
         operation_id="booking_create", request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT}
     )
+    @rate_limited("bookings")
     def post(self, request: Request) -> Response:
         body = parsing.body_object(request.data)
         space_id = parsing.identifier(body.get("space"), name="space")
@@ -220,6 +222,7 @@ class CourseCreateView(VenueAPIView):
     @extend_schema(
         operation_id="course_create", request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT}
     )
+    @rate_limited("bookings")
     def post(self, request: Request) -> Response:
         body = parsing.body_object(request.data)
         space_id = parsing.identifier(body.get("space"), name="space")
