@@ -18,10 +18,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from importlib.metadata import version
@@ -40,7 +42,8 @@ TARGET_P95_MS = 200.0
 RAMP_S = 5
 # Past this aggregate p95 a larger step teaches nothing more.
 GIVE_UP_P95_MS = 1000.0
-PERCENTILES = ("50%", "95%", "99%")
+# Django's log line for an error answer: "Conflict: /api/v1/field/inspections/…/".
+_LOG_ANSWER = re.compile(r"^([A-Z][A-Za-z -]+): (/\S*)")
 
 
 class LoadFailure(RuntimeError):
@@ -70,15 +73,26 @@ class Step:
     total: Row
     endpoints: list[Row]
     failures: list[dict[str, str]]
-    server_errors: int
+    server_errors: dict[str, int]
     gunicorn_cpu_s: float
+    postgres_cpu_s: float
     locust_cpu_s: float
+    wall_s: float
     machine_busy: float
     load_1min: tuple[float, float]
 
+    def cores(self, seconds: float) -> float:
+        return seconds / self.wall_s
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """CPU of the app's workers and their database sessions per request answered: what the
+        machine's contention does not change much, so capacity on idle cores can be estimated."""
+        return (self.gunicorn_cpu_s + self.postgres_cpu_s) * 1000 / max(1.0, self.total.rps * self.wall_s)
+
     @property
     def ok(self) -> bool:
-        return self.total.failures == 0 and self.server_errors == 0 and self.total.p95_ms < TARGET_P95_MS
+        return self.total.failures == 0 and not self.server_errors and self.total.p95_ms < TARGET_P95_MS
 
 
 def _number(value: str) -> float:
@@ -121,17 +135,38 @@ def read_failures(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used, read from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    used = {}
     for pid in pids:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    return sum(_cpu_by_pid(pids).values())
+
+
+def _database_pids() -> list[int]:
+    """The PostgreSQL sessions of the benchmark's database (the app's workers' connections), but
+    this process's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _cpu_since(before: dict[int, float], pids: list[int]) -> float:
+    """CPU used by `pids` since `before` (sessions opened meanwhile count from zero; those closed
+    meanwhile are lost, which the app's persistent connections make rare)."""
+    return sum(after - before.get(pid, 0.0) for pid, after in _cpu_by_pid(pids).items())
 
 
 def _machine_times() -> tuple[float, float]:
@@ -141,15 +176,21 @@ def _machine_times() -> tuple[float, float]:
     return float(sum(values) - idle), float(sum(values))
 
 
-def _server_errors(log: Path, since: int) -> int:
+def _server_errors(log: Path, since: int) -> dict[str, int]:
+    """The error answers Django logged ("Conflict: /path", "Service Unavailable: /path", ...) and
+    gunicorn's own errors, since a position in its log: each one is an error of the step, also when
+    locust had already stopped waiting for the answer."""
     with log.open("rb") as handle:
         handle.seek(since)
         text = handle.read().decode("utf-8", "replace")
-    return sum(
-        1
-        for line in text.splitlines()
-        if "[ERROR]" in line or "[CRITICAL]" in line or line.startswith("Traceback")
-    )
+    found: Counter[str] = Counter()
+    for line in text.splitlines():
+        answer = _LOG_ANSWER.match(line)
+        if answer:
+            found[f"{answer.group(1)} {answer.group(2)}"] += 1
+        elif "[ERROR]" in line or "[CRITICAL]" in line or line.startswith("Traceback"):
+            found["gunicorn: " + line[-120:]] += 1
+    return dict(found)
 
 
 def write_fixture(path: Path, data: load_data.LoadData, *, basic_share: float) -> None:
@@ -230,10 +271,12 @@ def run_step(
     env = {**os.environ, "AMANAH_LOAD_FIXTURE": str(fixture), "PYTHONUNBUFFERED": "1"}
     workers = server.workers()
     cpu_before = _cpu_seconds(workers)
+    postgres_before = _cpu_by_pid(_database_pids())
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before, all_before = _machine_times()
     load_before = os.getloadavg()[0]
     log_from = server.log.stat().st_size
+    wall_started = time.perf_counter()
     with (out_dir / f"{label}.log").open("wb") as output:
         result = subprocess.run(  # noqa: S603 - the venv's own locust, arguments made here
             command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, check=False
@@ -241,8 +284,12 @@ def run_step(
     if result.returncode != 0:
         raise LoadFailure(f"locust exited with {result.returncode}; see {out_dir / f'{label}.log'}")
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    postgres_cpu = _cpu_since(postgres_before, _database_pids())
+    wall = time.perf_counter() - wall_started
     busy_after, all_after = _machine_times()
-    time.sleep(0.5)  # the server's last log lines
+    # Requests locust stopped waiting for still finish on the server: their answers (and the jobs
+    # they complete) land before the next step's jobs are listed.
+    time.sleep(3)
     total, endpoints = read_stats(Path(f"{prefix}_stats.csv"))
     return Step(
         users=users,
@@ -252,6 +299,8 @@ def run_step(
         failures=read_failures(Path(f"{prefix}_failures.csv")),
         server_errors=_server_errors(server.log, log_from),
         gunicorn_cpu_s=_cpu_seconds(workers) - cpu_before,
+        postgres_cpu_s=postgres_cpu,
+        wall_s=wall,
         locust_cpu_s=(children_after.ru_utime + children_after.ru_stime)
         - (children_before.ru_utime + children_before.ru_stime),
         machine_busy=(busy_after - busy_before) / max(1.0, all_after - all_before),
@@ -265,17 +314,18 @@ def _ms(value: float) -> str:
 
 def steps_table(steps: list[Step]) -> str:
     lines = [
-        "| users | requests/s | p50 ms | p95 ms | p99 ms | failures | gunicorn CPU | locust CPU | machine busy | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| users | requests/s | p50 ms | p95 ms | p99 ms | failures | gunicorn workers | PostgreSQL sessions "
+        "| CPU per request | locust | machine busy | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in steps:
         t = step.total
-        seconds = step.duration_s
         mark = " ✔" if step.ok else ""
         lines.append(
             f"| {step.users} | {t.rps:,.1f}{mark} | {_ms(t.p50_ms)} | {_ms(t.p95_ms)} | {_ms(t.p99_ms)} | "
-            f"{t.failures} of {t.requests:,} | {step.gunicorn_cpu_s / seconds:.2f} cores | "
-            f"{step.locust_cpu_s / seconds:.2f} cores | {step.machine_busy:.0%} | "
+            f"{t.failures} of {t.requests:,} | {step.cores(step.gunicorn_cpu_s):.2f} cores | "
+            f"{step.cores(step.postgres_cpu_s):.2f} cores | {step.cpu_ms_per_request:.1f} ms | "
+            f"{step.cores(step.locust_cpu_s):.2f} cores | {step.machine_busy:.0%} | "
             f"{step.load_1min[0]} → {step.load_1min[1]} |"
         )
     return "\n".join(lines)
@@ -299,15 +349,19 @@ def _print_step(step: Step) -> None:
     t = step.total
     print(
         f"  {step.users:>4} users: {t.rps:7.1f} requests/s, p50 {_ms(t.p50_ms)} / p95 {_ms(t.p95_ms)} / "
-        f"p99 {_ms(t.p99_ms)} ms, {t.failures} failures of {t.requests:,}, {step.server_errors} server errors "
-        f"logged; gunicorn {step.gunicorn_cpu_s / step.duration_s:.2f} cores, locust "
-        f"{step.locust_cpu_s / step.duration_s:.2f} cores, machine {step.machine_busy:.0%} busy, load "
+        f"p99 {_ms(t.p99_ms)} ms, {t.failures} failures of {t.requests:,}, {sum(step.server_errors.values())} "
+        f"error answers logged by the server; gunicorn {step.cores(step.gunicorn_cpu_s):.2f} cores, "
+        f"PostgreSQL {step.cores(step.postgres_cpu_s):.2f} cores ({step.cpu_ms_per_request:.1f} ms per request), "
+        f"locust {step.cores(step.locust_cpu_s):.2f} cores, machine {step.machine_busy:.0%} busy, load "
         f"{step.load_1min[0]} -> {step.load_1min[1]}",
         flush=True,
     )
+    for what, count in list(step.server_errors.items())[:10]:
+        print(f"      SERVER {count}x {what}")
     for failure in step.failures[:10]:
         print(
-            f"      FAILED {failure.get('Occurrences')}x {failure.get('Method')} {failure.get('Name')}: {failure.get('Error')}"
+            f"      FAILED {failure.get('Occurrences')}x {failure.get('Method')} {failure.get('Name')}: "
+            f"{failure.get('Error')}"
         )
 
 
@@ -387,9 +441,8 @@ def run(
                 out_dir=out_dir,
                 label="step-warmup",
             )
-            print(
-                f"  warm-up, {steps[0]} users for {warmup} s (not reported): {warm.total.rps:.1f} requests/s"
-            )
+            print(f"  warm-up, {steps[0]} users for {warmup} s (not in the tables):")
+            _print_step(warm)
         for users in steps:
             write_fixture(fixture, data, basic_share=basic_share)
             step = run_step(
