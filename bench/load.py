@@ -22,6 +22,7 @@ import re
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -153,20 +154,49 @@ def _cpu_seconds(pids: list[int]) -> float:
     return sum(_cpu_by_pid(pids).values())
 
 
-def _database_pids() -> list[int]:
-    """The PostgreSQL sessions of the benchmark's database (the app's workers' connections), but
-    this process's own."""
+def _database_pids() -> tuple[list[int], int]:
+    """The PostgreSQL sessions of the benchmark's database, and the one of the connection asking."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid, pg_backend_pid() FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_type = 'client backend'"
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    return [row[0] for row in rows], rows[0][1]
 
 
-def _cpu_since(before: dict[int, float], pids: list[int]) -> float:
-    """CPU used by `pids` since `before` (sessions opened meanwhile count from zero; those closed
-    meanwhile are lost, which the app's persistent connections make rare)."""
-    return sum(after - before.get(pid, 0.0) for pid, after in _cpu_by_pid(pids).items())
+class SessionCpu:
+    """CPU used by the benchmark database's PostgreSQL sessions while a step runs. The app's workers
+    reconnect every DB_CONN_MAX_AGE seconds, so the sessions are read every second from a thread of
+    its own (with a database connection of its own): a session that ends loses at most its last
+    second."""
+
+    def __init__(self) -> None:
+        # This process's own sessions (the runner's and the watching thread's) are not the app's.
+        self.own: set[int] = set()
+        self.before = self._read()
+        self.seen: dict[int, float] = dict(self.before)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        try:
+            while not self._stop.wait(1.0):
+                self.seen.update(self._read())
+        finally:
+            connection.close()
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self.seen.update(self._read())
+        return sum(used - self.before.get(pid, 0.0) for pid, used in self.seen.items() if pid not in self.own)
+
+    def _read(self) -> dict[int, float]:
+        pids, mine = _database_pids()
+        self.own.add(mine)
+        return _cpu_by_pid([pid for pid in pids if pid not in self.own])
 
 
 def _machine_times() -> tuple[float, float]:
@@ -271,7 +301,7 @@ def run_step(
     env = {**os.environ, "AMANAH_LOAD_FIXTURE": str(fixture), "PYTHONUNBUFFERED": "1"}
     workers = server.workers()
     cpu_before = _cpu_seconds(workers)
-    postgres_before = _cpu_by_pid(_database_pids())
+    sessions = SessionCpu()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before, all_before = _machine_times()
     load_before = os.getloadavg()[0]
@@ -284,7 +314,7 @@ def run_step(
     if result.returncode != 0:
         raise LoadFailure(f"locust exited with {result.returncode}; see {out_dir / f'{label}.log'}")
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    postgres_cpu = _cpu_since(postgres_before, _database_pids())
+    postgres_cpu = sessions.stop()
     wall = time.perf_counter() - wall_started
     busy_after, all_after = _machine_times()
     # Requests locust stopped waiting for still finish on the server: their answers (and the jobs
