@@ -164,7 +164,8 @@ def search_venues(search: VenueSearch) -> bytes:
     With `near`: nearest first, each with `distance_m` (metres on the spheroid); otherwise by code.
     With a free window: only venues with a bookable space free for all of it (open, no live booking
     of any part of it, gaps between bookings kept), listed in `free_spaces`.
-    One query; four with a free window (candidates, weekly hours, exceptions, output).
+    One query; four with a free window (candidates, weekly hours, exceptions, output), and three
+    more for each further batch of candidates when the first batch held too few free venues.
     """
     where, params = _filters(search)
     order = _ORDER_NEAR if search.near is not None else _ORDER_CODE
