@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 
+from bench import load
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--only",
-        choices=("routing", "venues", "field_sync", "layers"),
+        choices=("routing", "venues", "field_sync", "layers", "load"),
         help="run one benchmark only (default: all)",
     )
     routing_args = parser.add_argument_group("routing")
@@ -62,6 +64,7 @@ def main() -> None:
     layer_args.add_argument(
         "--geojson-runs", type=int, default=5, help="whole-layer GeoJSON runs per way (default 5)"
     )
+    load.add_arguments(parser)
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_services.settings")
@@ -71,6 +74,9 @@ def main() -> None:
     from bench import field_sync, layers, routing, venues
     from bench.database import bench_database
 
+    if args.only == "load":
+        load.run_from_args(args)
+        return
     with bench_database():
         if args.only in (None, "routing"):
             routing.run(
@@ -96,6 +102,9 @@ def main() -> None:
                 geojson_runs=args.geojson_runs,
                 tile_samples=args.layer_samples,
             )
+    if args.only is None:
+        # In a database of its own (the Amman demo and generated data), after the others.
+        load.run_from_args(args)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from django.test.utils import setup_databases, teardown_databases
 
 
 @contextmanager
-def bench_database() -> Iterator[None]:
-    settings.DATABASES["default"]["TEST"]["NAME"] = "amanah_bench"
+def bench_database(name: str = "amanah_bench") -> Iterator[None]:
+    settings.DATABASES["default"]["TEST"]["NAME"] = name
     # keepdb: the schema is reused, the benchmark replaces its own rows on every run. No
     # serialisation: Django would otherwise copy millions of rows into a string before every run.
     config = setup_databases(verbosity=0, interactive=False, keepdb=True, serialized_aliases=set())

@@ -39,6 +39,9 @@ _LIVE = [s.value for s in LIVE_STATUSES]
 # A free-window search looks at no more (venue, space) pairs than this, nearest (or by code) first.
 # A whole city has a few hundred bookable spaces; the cap only guards against a continent-sized bbox.
 MAX_FREE_CANDIDATES = 5000
+# Venues read per batch of a free-window search: this many times `limit`, at least FREE_BATCH_MIN.
+FREE_BATCH_FACTOR = 2
+FREE_BATCH_MIN = 50
 
 
 # --- The map search ------------------------------------------------------------------------------------
@@ -80,12 +83,19 @@ _DISTANCE = f"round(ST_Distance(v.location::geography, {_POINT})::numeric, 1)"
 # hold each of its leaves for [free_from, free_to + the space's gap); no live booking may hold any of
 # them then. `venues_bookingleaf` has one row per leaf of each live booking with the time it is held
 # (its own time plus its space's gap), indexed by the constraint on (leaf, held): one index probe per
-# leaf.
+# leaf. The probe is a LATERAL with LIMIT so that the leaf is part of the index condition: written as
+# `leaf_id = ANY(venues_space_leaves(s.id))` (GiST cannot search an array of keys) PostgreSQL scanned
+# the whole index by `held` alone for every space, and a search over a city's 9,000 spaces ran past
+# the statement time limit.
 _SPACE_IS_UNBOOKED = """
     NOT EXISTS (
-        SELECT 1 FROM venues_bookingleaf bl
-        WHERE bl.leaf_id = ANY(venues_space_leaves(s.id))
-          AND bl.held && tstzrange(%(free_from)s, %(free_to)s + make_interval(mins => s.buffer_minutes::int))
+        SELECT 1 FROM unnest(venues_space_leaves(s.id)) AS leaf(id)
+        CROSS JOIN LATERAL (
+            SELECT 1 FROM venues_bookingleaf bl
+            WHERE bl.leaf_id = leaf.id
+              AND bl.held && tstzrange(%(free_from)s, %(free_to)s + make_interval(mins => s.buffer_minutes::int))
+            LIMIT 1
+        ) held
     )
 """
 
@@ -154,7 +164,8 @@ def search_venues(search: VenueSearch) -> bytes:
     With `near`: nearest first, each with `distance_m` (metres on the spheroid); otherwise by code.
     With a free window: only venues with a bookable space free for all of it (open, no live booking
     of any part of it, gaps between bookings kept), listed in `free_spaces`.
-    One query; four with a free window (candidates, weekly hours, exceptions, output).
+    One query; four with a free window (candidates, weekly hours, exceptions, output), and three
+    more for each further batch of candidates when the first batch held too few free venues.
     """
     where, params = _filters(search)
     order = _ORDER_NEAR if search.near is not None else _ORDER_CODE
@@ -194,43 +205,68 @@ def _free_venues(
     free_from: datetime,
     free_to: datetime,
 ) -> tuple[list[int], list[int]]:
-    """(venue ids in search order, free space ids) of the venues with a space free for the window."""
+    """(venue ids in search order, free space ids) of the venues with a space free for the window.
+
+    The venues are taken in search order a batch at a time (a few times `limit`), and only their
+    spaces are tested against the bookings and then the opening hours; the next batch is read only
+    while fewer than `limit` venues were found free. Testing every space of the area first and
+    sorting afterwards cost seconds for a 30 km search over a city's thousands of spaces.
+    """
+    batch = max(search.limit * FREE_BATCH_FACTOR, FREE_BATCH_MIN)
+    # One row per venue of the batch (its free spaces, or NULL), so that a short batch shows the end.
     sql = f"""
-        SELECT v.id, s.id
-        FROM venues_venue v
-        JOIN venues_space s ON s.venue_id = v.id AND s.bookable
-        WHERE {" AND ".join(where)} AND {_SPACE_IS_UNBOOKED}
-        ORDER BY {order}, v.id, s.id
-        LIMIT %(candidates)s
-    """  # noqa: S608 - fixed fragments; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                **params,
-                "live": _LIVE,
-                "free_from": free_from,
-                "free_to": free_to,
-                "candidates": MAX_FREE_CANDIDATES,
-            },
+        WITH chosen AS MATERIALIZED (
+            SELECT v.id, {order} AS rank_key
+            FROM venues_venue v
+            WHERE {" AND ".join(where)}
+            ORDER BY {order}, v.id
+            LIMIT %(batch)s OFFSET %(offset)s
         )
-        candidates = cursor.fetchall()
-    if not candidates:
-        return [], []
-    first, last = local_dates(free_from, free_to, search.zone)
-    windows = opening_windows_by_space(
-        (space_id for _venue, space_id in candidates), first, last, zone=search.zone
-    )
+        SELECT c.id, s.id
+        FROM chosen c
+        LEFT JOIN venues_space s ON s.venue_id = c.id AND s.bookable AND {_SPACE_IS_UNBOOKED}
+        ORDER BY c.rank_key, c.id, s.id
+    """  # noqa: S608 - fixed fragments; values are parameters
     venue_ids: list[int] = []
     free_space_ids: list[int] = []
-    for venue_id, space_id in candidates:
-        if not any(w.contains(free_from, free_to) for w in windows[space_id]):
-            continue
-        if venue_id not in venue_ids:
-            if len(venue_ids) == search.limit:
+    examined = 0
+    offset = 0
+    first, last = local_dates(free_from, free_to, search.zone)
+    while len(venue_ids) < search.limit and examined < MAX_FREE_CANDIDATES:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                {
+                    **params,
+                    "live": _LIVE,
+                    "free_from": free_from,
+                    "free_to": free_to,
+                    "batch": batch,
+                    "offset": offset,
+                },
+            )
+            rows = cursor.fetchall()
+        venues_in_batch = len({venue_id for venue_id, _space in rows})
+        candidates = [row for row in rows if row[1] is not None][: MAX_FREE_CANDIDATES - examined]
+        examined += len(candidates)
+        windows = (
+            opening_windows_by_space(
+                (space_id for _venue, space_id in candidates), first, last, zone=search.zone
+            )
+            if candidates
+            else {}
+        )
+        for venue_id, space_id in candidates:
+            if not any(w.contains(free_from, free_to) for w in windows[space_id]):
                 continue
-            venue_ids.append(venue_id)
-        free_space_ids.append(space_id)
+            if venue_id not in venue_ids:
+                if len(venue_ids) == search.limit:
+                    continue
+                venue_ids.append(venue_id)
+            free_space_ids.append(space_id)
+        if venues_in_batch < batch:
+            break
+        offset += batch
     return venue_ids, free_space_ids
 
 
@@ -317,7 +353,9 @@ def held_times(
             """
             SELECT DISTINCT s.id, bl.booking_id, lower(bl.held), upper(bl.held)
             FROM venues_space s
-            JOIN venues_bookingleaf bl ON bl.leaf_id = ANY(venues_space_leaves(s.id))
+            -- One index probe per leaf (see _SPACE_IS_UNBOOKED): `= ANY(array)` cannot use the GiST index.
+            CROSS JOIN LATERAL unnest(venues_space_leaves(s.id)) AS leaf(id)
+            JOIN venues_bookingleaf bl ON bl.leaf_id = leaf.id
             WHERE s.id = ANY(%(spaces)s)
               AND bl.held && tstzrange(%(start)s, %(end)s)
             ORDER BY s.id, lower(bl.held), bl.booking_id
