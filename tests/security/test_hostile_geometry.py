@@ -36,15 +36,15 @@ def _polygon(coordinates: Any) -> dict[str, Any]:
 def _hostile_cases() -> list[tuple[str, str]]:
     """(name, the geometry as raw JSON text); raw so that bare NaN and Infinity can be sent."""
     cases: list[tuple[str, Any]] = [
-        ("ring not closed", _polygon([RING[:-1] + [[LON + 0.0005, LAT + 0.0005]]])),
+        ("ring not closed", _polygon([[*RING[:-1], [LON + 0.0005, LAT + 0.0005]]])),
         ("too few points", _polygon([[RING[0], RING[1], RING[0]]])),
         ("empty coordinates", _polygon([])),
         ("coordinates as text", _polygon("46.62 24.62")),
         ("position as strings", _polygon([[[str(x), str(y)] for x, y in RING]])),
-        ("position with null", _polygon([[[None, LAT]] + RING[1:]])),
-        ("position with booleans", _polygon([[[True, False]] + RING[1:]])),
-        ("position of five numbers", _polygon([[[LON, LAT, 0, 0, 0]] + RING[1:]])),
-        ("outside WGS84 degrees", _polygon([[[200.0, 100.0]] + RING[1:]])),
+        ("position with null", _polygon([[[None, LAT], *RING[1:]]])),
+        ("position with booleans", _polygon([[[True, False], *RING[1:]]])),
+        ("position of five numbers", _polygon([[[LON, LAT, 0, 0, 0], *RING[1:]]])),
+        ("outside WGS84 degrees", _polygon([[[200.0, 100.0], *RING[1:]]])),
         ("wrong type name", {"type": "Polygonn", "coordinates": [RING]}),
         ("type missing", {"coordinates": [RING]}),
         ("feature instead of geometry", {"type": "Feature", "geometry": _polygon([RING])}),
@@ -64,7 +64,7 @@ def _hostile_cases() -> list[tuple[str, str]]:
         text.append(
             (
                 f"coordinate {literal}",
-                raw_json(_polygon([[["@", LAT]] + RING[1:-1] + [["@", LAT]]]), **{"@": literal}),
+                raw_json(_polygon([[["@", LAT], *RING[1:-1], ["@", LAT]]]), **{"@": literal}),
             )
         )
     text.append(("nested too deeply", json.dumps(_polygon("@")).replace('"@"', DEEP)))
