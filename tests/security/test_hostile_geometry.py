@@ -22,6 +22,7 @@ from geo_services.core import parsing as core_parsing
 from tests.factories import UserFactory, make_staff
 from tests.initiatives.factories import City, make_city
 from tests.security.hostile import many_vertices_ring, raw_json, square, table_counts
+from tests.service_requests import new_key
 
 # A valid place inside the test city's west district (46.6-46.7 E, 24.6-24.7 N).
 LON, LAT = 46.62, 24.62
@@ -267,3 +268,59 @@ def test_vertex_cap_is_counted_before_geos_builds_the_shape(city, monkeypatch):
     message = assert_refused(response)
     assert "more than 10000 vertices" in message
     assert built == []
+
+
+# --- coordinates sent as numbers in text: query strings and forms ----------------------------------
+
+BAD_NUMBERS = ["NaN", "nan", "Infinity", "-Infinity", "inf", "1e400", "-1e400", "abc", "0x10", "1,5", "%00"]
+
+
+@pytest.mark.django_db
+def test_hostile_coordinates_in_query_strings_and_forms(amman):
+    """lat/lon, near, bbox and Open311's lat/long: never a non-finite or unreadable number."""
+    inspector = UserFactory.create(roles=["inspector"])
+    make_staff(inspector, jurisdiction=amman)
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(inspector)
+    page = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    page.cookies["django_language"] = "en"
+    key = new_key(amman)
+    good_lat, good_lon = "31.9516", "35.9393"
+    before = table_counts()
+    failures = []
+    with translation.override("en"):
+        for bad in BAD_NUMBERS:
+            quoted = bad if bad == "%00" else urllib.parse.quote(bad)
+            for url in (
+                f"/api/v1/districts/lookup/?lat={quoted}&lon={good_lon}",
+                f"/api/v1/districts/lookup/?lat={good_lat}&lon={quoted}",
+                f"/api/v1/field/today/?lat={quoted}&lon={good_lon}",
+                f"/api/v1/venues/?near={quoted},{good_lon}",
+                f"/api/v1/venues/?near={good_lat},{good_lon}&radius={quoted}",
+                f"/api/v1/venues/?bbox=35.9,31.9,{quoted},32.0",
+                f"/api/v1/layers/districts/features/?bbox=35.9,{quoted},36.0,32.0",
+                f"/api/v1/layers/districts/features/?within=POINT(35.93 31.95)&distance={quoted}",
+                f"/ogc/collections/districts/items?f=json&bbox={quoted},31.9,36.0,32.0",
+            ):
+                response = api.get(url)
+                if response.status_code != 400 or not response.json()["error"]["message"]:
+                    failures.append((url, response.status_code))
+            form = {"api_key": key, "service_code": "street-light", "attribute[problem]": "out"}
+            bad = urllib.parse.unquote(bad)
+            response = page.post("/open311/v2/requests.json", {**form, "lat": bad, "long": good_lon})
+            if response.status_code != 400:
+                failures.append(("open311 lat", bad, response.status_code))
+            report = {
+                "service_code": "street-light",
+                "attribute[problem]": "out",
+                "lat": bad,
+                "lon": good_lon,
+            }
+            response = page.post("/", report)
+            if response.status_code != 400:
+                failures.append(("report page lat", bad, response.status_code))
+    assert failures == []
+    assert table_counts() == before
+    # The same calls with real numbers are answered (a refusal above was of the number).
+    assert api.get(f"/api/v1/districts/lookup/?lat={good_lat}&lon={good_lon}").status_code == 200
+    assert api.get(f"/api/v1/venues/?near={good_lat},{good_lon}&radius=500").status_code == 200
