@@ -53,9 +53,7 @@ def _raw_zip(path: Path, name: str, data: bytes, *, crc: int, declared_size: int
         0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), declared_size, len(encoded), 0, 0, 0, 0, 0, 0,
     )  # fmt: skip
     directory_offset = len(local) + len(encoded) + len(data)
-    end = struct.pack(
-        "<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central) + len(encoded), directory_offset, 0
-    )
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central) + len(encoded), directory_offset, 0)
     path.write_bytes(local + encoded + data + central + encoded + end)
     return path
 
@@ -130,7 +128,10 @@ class TestArchivesRefusedBeforeGdal:
         _refused(archive, gdal_spy, contains="times")
 
     def test_too_many_entries(self, tmp_path, gdal_spy, settings):
-        archive = _zip(tmp_path / "many.zip", [(f"f{i}.txt", b"") for i in range(settings.AMANAH_ARCHIVE_MAX_ENTRIES + 1)])
+        archive = _zip(
+            tmp_path / "many.zip",
+            [(f"f{i}.txt", b"") for i in range(settings.AMANAH_ARCHIVE_MAX_ENTRIES + 1)],
+        )
         _refused(archive, gdal_spy, contains=f"the limit is {settings.AMANAH_ARCHIVE_MAX_ENTRIES}")
 
     @pytest.mark.parametrize(
@@ -142,7 +143,10 @@ class TestArchivesRefusedBeforeGdal:
         _refused(archive, gdal_spy, contains="outside the archive")
 
     def test_a_symbolic_link_entry(self, tmp_path, gdal_spy):
-        archive = _zip(tmp_path / "link.zip", [("districts.shp", b"x"), (_symlink("districts.prj", "/etc/passwd"), b"/etc/passwd")])
+        archive = _zip(
+            tmp_path / "link.zip",
+            [("districts.shp", b"x"), (_symlink("districts.prj", "/etc/passwd"), b"/etc/passwd")],
+        )
         _refused(archive, gdal_spy, contains="symbolic link")
 
     def test_an_archive_inside_the_archive(self, tmp_path, gdal_spy):
@@ -160,7 +164,9 @@ class TestArchivesRefusedBeforeGdal:
     def test_an_ordinary_zipped_shapefile_still_reaches_gdal(self, tmp_path, gdal_spy):
         folder = tmp_path / "shp"
         folder.mkdir()
-        frame = geopandas.GeoDataFrame({"name": ["a"]}, geometry=[box(35.9, 31.9, 36.0, 32.0)], crs="EPSG:4326")
+        frame = geopandas.GeoDataFrame(
+            {"name": ["a"]}, geometry=[box(35.9, 31.9, 36.0, 32.0)], crs="EPSG:4326"
+        )
         frame.to_file(folder / "districts.shp")
         archive = _zip(tmp_path / "ok.zip", [(part.name, part.read_bytes()) for part in folder.iterdir()])
         geo_file = read_geo_file(archive)
