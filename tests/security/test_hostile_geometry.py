@@ -324,3 +324,56 @@ def test_hostile_coordinates_in_query_strings_and_forms(amman):
     # The same calls with real numbers are answered (a refusal above was of the number).
     assert api.get(f"/api/v1/districts/lookup/?lat={good_lat}&lon={good_lon}").status_code == 200
     assert api.get(f"/api/v1/venues/?near={good_lat},{good_lon}&radius=500").status_code == 200
+
+
+HOSTILE_WKT = [
+    "POLYGON" + "(" * 300_000 + ")" * 300_000,
+    "GEOMETRYCOLLECTION(" * 20_000 + "POINT(46.62 24.62)" + ")" * 20_000,
+    "POINT(1e400 1)",
+    "POINT(nan nan)",
+    "POINT(inf 1)",
+    "LINESTRING(46.62 24.62)",
+    "POLYGON((46.62 24.62, 46.63 24.62, 46.63 24.63, 46.62 24.62)",
+    "POLYGON((46.62 24.62, 46.63 24.62, 46.63 24.63, 46.64 24.64))",
+    "POINT(200 100)",
+    "0101000000000000000000F03F000000000000F03F",  # hex WKB: not WKT
+]
+
+
+def test_hostile_wkt_in_layer_queries(city):
+    client = _client(city, None)
+    failures = []
+    with translation.override("en"):
+        for text in HOSTILE_WKT:
+            for parameter in ("intersects", "within"):
+                extra = "&distance=10" if parameter == "within" else ""
+                url = f"/api/v1/layers/districts/features/?{parameter}={urllib.parse.quote(text)}{extra}"
+                response = client.get(url)
+                if response.status_code != 400 or not response.json()["error"]["message"]:
+                    failures.append((text[:40], parameter, response.status_code))
+    assert failures == []
+    ok = client.get(
+        "/api/v1/layers/districts/features/?intersects=" + urllib.parse.quote(f"POINT({LON} {LAT})")
+    )
+    assert ok.status_code == 200
+
+
+def test_deep_nesting_in_a_multipart_form_field(city):
+    """A proposal sent as a form carries its geometry as GeoJSON text: nesting is refused there too."""
+    client = _client(city, "citizen")
+    before = table_counts()
+    body = {
+        "jurisdiction": city.jurisdiction.code,
+        "title": "Trees",
+        "description": "Shade",
+        "geometry": json.dumps({"type": "Point", "coordinates": "@"}).replace('"@"', DEEP),
+    }
+    with translation.override("en"):
+        response = client.post("/api/v1/proposals/", body, format="multipart")
+        assert "geometry" in assert_refused(response)
+        body["geometry"] = json.dumps({"type": "Point", "coordinates": [LON, LAT]}).replace(f"{LON}", "NaN")
+        assert "geometry" in assert_refused(client.post("/api/v1/proposals/", body, format="multipart"))
+    assert table_counts() == before
+    body["geometry"] = json.dumps({"type": "Point", "coordinates": [LON, LAT]})
+    response = client.post("/api/v1/proposals/", body, format="multipart")
+    assert response.status_code == 201, response.content
