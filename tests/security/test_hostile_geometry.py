@@ -217,7 +217,7 @@ def assert_refused(response: Any, *, statuses: tuple[int, ...] = (400,), label: 
 def test_hostile_geometries_are_refused_and_nothing_is_written(city, endpoint, settings):
     client = _client(city, endpoint.role)
     before = table_counts()
-    failures = []
+    failures: list[Any] = []
     with translation.override("en"):
         for name, geometry in HOSTILE:
             response = endpoint.send(client, city, geometry)
@@ -238,8 +238,13 @@ def test_millions_of_vertices_are_refused_before_any_geometry_is_built(
     city, endpoint, millions_of_vertices, half_a_million_vertices, monkeypatch
 ):
     parsed: list[object] = []
+
     # The GeoJSON parser's first step; never reached when the body is refused on its size.
-    monkeypatch.setattr(core_parsing, "_count_leaves", lambda coordinates: parsed.append(coordinates) or 0)
+    def count_leaves(coordinates: object) -> int:
+        parsed.append(coordinates)
+        return 0
+
+    monkeypatch.setattr(core_parsing, "_count_leaves", count_leaves)
     client = _client(city, endpoint.role)
     before = table_counts()
     with translation.override("en"):
@@ -287,7 +292,7 @@ def test_hostile_coordinates_in_query_strings_and_forms(amman):
     key = new_key(amman)
     good_lat, good_lon = "31.9516", "35.9393"
     before = table_counts()
-    failures = []
+    failures: list[Any] = []
     with translation.override("en"):
         for bad in BAD_NUMBERS:
             quoted = bad if bad == "%00" else urllib.parse.quote(bad)
@@ -342,7 +347,7 @@ HOSTILE_WKT = [
 
 def test_hostile_wkt_in_layer_queries(city):
     client = _client(city, None)
-    failures = []
+    failures: list[Any] = []
     with translation.override("en"):
         for text in HOSTILE_WKT:
             for parameter in ("intersects", "within"):

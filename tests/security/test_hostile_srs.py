@@ -46,7 +46,7 @@ def gdal_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ..
     calls: list[tuple[str, tuple[Any, ...]]] = []
 
     def spy_init(cls: type, name: str) -> None:
-        real = cls.__init__
+        real = cls.__init__  # type: ignore[misc]
 
         def spy(self: Any, *args: Any, **kwargs: Any) -> None:
             calls.append((name, args + tuple(kwargs.values())))

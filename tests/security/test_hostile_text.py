@@ -199,7 +199,7 @@ def test_nul_surrogates_and_non_finite_numbers_in_every_json_body(amman):
     make_staff(admin, jurisdiction=amman)
     client.force_authenticate(admin)
     before = table_counts()
-    failures = []
+    failures: list[Any] = []
     with translation.override("en"):
         for method, path in writes:
             for name, body, fragment in JSON_TEXT_CASES:
@@ -223,7 +223,7 @@ def test_nul_in_form_fields_of_pages_and_form_apis(amman):
     before = table_counts()
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.cookies["django_language"] = "en"
-    failures = []
+    failures: list[Any] = []
     with translation.override("en"):
         for path in ("/", "/accounts/login/", "/open311/v2/requests.json", "/api/v1/auth/token/"):
             for fields in ({"description": "a\x00b"}, {"a\x00b": "x"}, {"username": "\x00", "password": "x"}):

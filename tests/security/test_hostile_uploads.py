@@ -196,7 +196,7 @@ def _files(root: Path) -> list[Path]:
 def test_files_that_are_not_photos_are_refused(world, upload, settings):
     client = upload.client(world)
     before = table_counts()
-    failures = []
+    failures: list[Any] = []
     with translation.override("en"):
         for name, filename, data in NOT_PHOTOS:
             response = upload.send(world, client, filename, data)
@@ -273,7 +273,7 @@ class TestBodiesOverTheLimits:
         make_staff(user, jurisdiction=amman)
         client.force_authenticate(user)
         body = '{"description": "' + "x" * 20_000 + '"}'
-        failures = []
+        failures: list[Any] = []
         with translation.override("en"):
             for path in (
                 "/api/v1/initiatives/",
