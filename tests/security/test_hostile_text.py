@@ -67,6 +67,10 @@ PATH_SEGMENTS = [
     "/ogc/collections/{}/items",
     "/ogc/collections/districts/items/{}",
     "/tiles/districts/{}/1/1.mvt",
+    "/tiles/districts/1/{}/1.mvt",
+    "/tiles/districts/1/1/{}.mvt",
+    "/tiles/districts/1/1/1.{}",
+    "/tiles/{}.json",
     "/open311/v2/requests/{}.json",
     "/api/v1/layers/{}/features/",
     "/api/v1/indicators/districts/{}/",
@@ -142,7 +146,7 @@ def test_odd_text_in_every_page_ogc_and_open311_filter(admin_client):
     with translation.override("en"):
         failures = _sweep(admin_client, list(PAGES.items()))
         for pattern in PATH_SEGMENTS:
-            for value in ["'; DROP TABLE x; --", "%25", "x" * 300]:
+            for value in ["'; DROP TABLE x; --", "%25", "x" * 300, "99999999999999999999", "-1", "1e400"]:
                 url = pattern.format(value)
                 _check(admin_client.get(url), url, failures, refused=False)
             for value in REFUSED:
@@ -187,6 +191,7 @@ def _schema_json_writes(client: Client) -> list[tuple[str, str]]:
             operation = operations.get(method)
             if operation and "application/json" in operation.get("requestBody", {}).get("content", {}):
                 filled = re.sub(r"\{[a-z_]*uuid\}", "00000000-0000-4000-8000-000000000000", path)
+                filled = filled.replace("{layer_id}", "districts")
                 found.append((method, re.sub(r"\{[a-z_]+\}", "1", filled)))
     return found
 
