@@ -19,6 +19,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from geo_services.core import parsing as core_parsing
+from geo_services.initiatives.models import ServiceKind
 from tests.factories import UserFactory, make_staff
 from tests.initiatives.factories import City, make_city
 from tests.security.hostile import many_vertices_ring, raw_json, square, table_counts
@@ -193,6 +194,8 @@ ENDPOINTS = [
 
 @pytest.fixture
 def city(db: None) -> City:
+    # A data migration writes the service kinds, but a transactional test elsewhere may have flushed them.
+    ServiceKind.objects.get_or_create(code="greening", defaults={"name_ar": "تشجير", "name_en": "Greening"})
     return make_city()
 
 
