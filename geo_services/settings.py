@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "geo_services.core.middleware.ArabicFirstLocaleMiddleware",
     "geo_services.core.middleware.RequestSizeLimitMiddleware",
+    "geo_services.core.middleware.TextInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -217,6 +218,17 @@ AMANAH_EXPORT_MAX_FEATURES = env_int("AMANAH_EXPORT_MAX_FEATURES", 1_000_000)
 # search distance in metres (a city is a few tens of kilometres across).
 AMANAH_QUERY_MAX_VERTICES = env_int("AMANAH_QUERY_MAX_VERTICES", 10_000)
 AMANAH_QUERY_MAX_DISTANCE_METRES = env_int("AMANAH_QUERY_MAX_DISTANCE_METRES", 100_000)
+
+# --- Hostile input: limits on what a request or an imported file may hold (docs/security.md) -----
+# Zipped Shapefiles are checked before GDAL reads them (geo_services.core.archives): at most this
+# many entries, this many bytes once inflated (all entries together), and this inflation ratio for
+# an entry above 1 MiB. A real municipal Shapefile inflates 2 to 20 times; a zip bomb a thousand.
+AMANAH_ARCHIVE_MAX_ENTRIES = env_int("AMANAH_ARCHIVE_MAX_ENTRIES", 100)
+AMANAH_ARCHIVE_MAX_UNZIPPED_BYTES = env_int("AMANAH_ARCHIVE_MAX_UNZIPPED_BYTES", 2 * 1024**3)
+AMANAH_ARCHIVE_MAX_RATIO = env_int("AMANAH_ARCHIVE_MAX_RATIO", 200)
+# The most vertices a shape of an initiative, a proposal or a partner's service area may have.
+AMANAH_INITIATIVE_MAX_VERTICES = env_int("AMANAH_INITIATIVE_MAX_VERTICES", 5_000)
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/field/"
 

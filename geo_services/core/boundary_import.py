@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo_services.core.archives import check_zip_archive
 from geo_services.core.errors import ImportProblem
 from geo_services.core.models import STORAGE_SRID
 
@@ -94,6 +95,8 @@ def read_geo_file(
             % {"name": path.name},
             code="unsupported_format",
         )
+    if suffix == ".zip":
+        check_zip_archive(path)
     stated_crs = None
     if source_epsg is not None:
         try:

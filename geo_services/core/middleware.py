@@ -9,9 +9,12 @@ API clients (programs, QGIS, notebooks) may ask for English with Accept-Language
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -60,6 +63,81 @@ class RequestSizeLimitMiddleware:
         if declared > limit:
             return request_too_large_response(request, declared=declared, limit=limit)
         return self.get_response(request)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class TextInputMiddleware:
+    """Refuse, at the edge, text that no field can hold: a NUL character (PostgreSQL cannot store or
+    compare it) in the path, the query string or a form field, and a query string or urlencoded form
+    that is not UTF-8. A form too large for Django's limits (DATA_UPLOAD_MAX_*) or unreadable is
+    refused here too, with a message, for pages as well as APIs. JSON bodies are checked by the
+    API's JSON parser (core.api.parsers).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = self._problem(request)
+        if problem is not None:
+            status, code, message = problem
+            return error_response(request, status=status, code=code, message=message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _problem(request: HttpRequest) -> tuple[int, str, str] | None:
+        if "\x00" in request.path:
+            return 400, "invalid_character", _("The address contains a NUL character.")
+        raw_query = unquote_to_bytes(request.META.get("QUERY_STRING", "").replace("+", " "))
+        if b"\x00" in raw_query:
+            return 400, "invalid_character", _("The query string contains a NUL character.")
+        if not _is_utf8(raw_query):
+            return 400, "invalid_encoding", _("The query string is not valid UTF-8 text.")
+        if request.method != "POST" or request.content_type not in _FORM_TYPES:
+            return None
+        try:
+            if request.content_type == _FORM_TYPES[0] and not _is_utf8(unquote_to_bytes(request.body)):
+                return 400, "invalid_encoding", _("The form data is not valid UTF-8 text.")
+            fields = request.POST
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+            return (
+                413,
+                "request_too_large",
+                _(
+                    "The form is too large (limits: %(limit)s bytes of fields, %(fields)s fields, %(files)s files)."
+                )
+                % {
+                    "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+                    "fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                    "files": settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+                },
+            )
+        except (MultiPartParserError, UnreadablePostError, SuspiciousOperation) as exc:
+            return (
+                400,
+                "unreadable_form",
+                _("The form data cannot be read (%(reason)s); send it as a valid form.")
+                % {"reason": str(exc)[:100] or exc.__class__.__name__},
+            )
+        for name, values in fields.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return (
+                    400,
+                    "invalid_character",
+                    _("%(name)s contains a NUL character, which no field may hold.")
+                    % {"name": name.replace("\x00", "\\0")[:50]},
+                )
+        return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def wants_json(request: HttpRequest) -> bool:

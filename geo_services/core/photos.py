@@ -24,6 +24,8 @@ from geo_services.core.errors import InvalidInput
 _DATETIME_ORIGINAL = 0x9003  # EXIF tag, in the Exif IFD
 _EXIF_IFD = 0x8769
 THUMBNAIL_SIZE = (320, 320)
+# What a camera or phone sends; anything else (GIF, TIFF, SVG, PDF…) is refused, as the message says.
+PHOTO_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 
 
 class PhotoTooLarge(InvalidInput):
@@ -63,7 +65,7 @@ def clean_photo(upload: UploadedFile) -> CleanPhoto:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
         image: Image.Image = Image.open(io.BytesIO(data))
-        if image.format not in {"JPEG", "PNG", "WEBP", "HEIF", "GIF"}:
+        if image.format not in PHOTO_FORMATS:
             raise InvalidInput(
                 _("Photos must be JPEG, PNG or WebP images, not %(format)s.") % {"format": image.format},
                 code="not_an_image",

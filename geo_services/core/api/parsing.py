@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from geo_services.core.errors import InvalidInput
 
+# PostgreSQL's bigint: a whole number given to a query (an id, an offset) must fit in it.
+BIGINT_MAX = 2**63 - 1
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -41,10 +43,12 @@ def parse_int(
         raise InvalidInput(
             _("%(name)s must be a whole number, not %(value)r.") % {"name": name, "value": str(raw)[:50]}
         ) from None
-    if value < minimum or (maximum is not None and value > maximum):
+    if maximum is None:
+        maximum = BIGINT_MAX
+    if value < minimum or value > maximum:
         raise InvalidInput(
             _("%(name)s must be between %(minimum)s and %(maximum)s.")
-            % {"name": name, "minimum": minimum, "maximum": maximum if maximum is not None else "∞"},
+            % {"name": name, "minimum": minimum, "maximum": maximum},
             code="out_of_range",
         )
     return value

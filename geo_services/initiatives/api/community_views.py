@@ -27,12 +27,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from geo_services.core import selectors as core_selectors
+from geo_services.core.api.parsers import JSONBodyParser
 from geo_services.core.api.parsing import parse_int
 from geo_services.core.api.permissions import HasRole
 from geo_services.core.errors import Forbidden, InvalidInput, NotFound
@@ -198,7 +199,7 @@ class CoverageView(InitiativeAPIView):
 
 
 class ProposalAPIView(InitiativeAPIView):
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [JSONBodyParser, MultiPartParser]
 
 
 class ProposalListView(ProposalAPIView):
@@ -332,7 +333,7 @@ class ProposalAcceptView(ProposalAPIView):
     """POST: accept the proposal into an initiative (planners of its jurisdiction, administrators)."""
 
     write_permissions = [CanDecide]
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
 
     @extend_schema(
         operation_id="proposal_accept",
@@ -360,7 +361,7 @@ class ProposalDeclineView(ProposalAPIView):
     """POST: decline the proposal with a reason (planners of its jurisdiction, administrators)."""
 
     write_permissions = [CanDecide]
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
 
     @extend_schema(
         operation_id="proposal_decline",

@@ -21,13 +21,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo_services.core import selectors as core_selectors
+from geo_services.core.api.parsers import JSONBodyParser
 from geo_services.core.api.parsing import parse_int, parse_list
 from geo_services.core.api.permissions import HasRole
 from geo_services.core.errors import NotFound
@@ -61,7 +62,7 @@ class JSONAnswers(DefaultContentNegotiation):
 
 class InitiativeAPIView(APIView):
     content_negotiation_class = JSONAnswers
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
     # Reads are public; each write names its roles.
     write_permissions: list[type[BasePermission]] = []
 
@@ -191,7 +192,7 @@ class ProgressView(InitiativeAPIView):
     multipart form data with a `photo` (planners, administrators, dispatchers, inspectors)."""
 
     write_permissions = [CanReportProgress]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [JSONBodyParser, MultiPartParser]
 
     @extend_schema(operation_id="initiative_progress", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, initiative_id: int) -> Response:
