@@ -190,6 +190,9 @@ AMANAH_OPEN311_CONTACT = env_str("AMANAH_OPEN311_CONTACT", "")
 # OGC API - Features: features per page when a client gives no limit, and the largest limit accepted.
 AMANAH_OGC_DEFAULT_LIMIT = env_int("AMANAH_OGC_DEFAULT_LIMIT", 100)
 AMANAH_OGC_MAX_LIMIT = env_int("AMANAH_OGC_MAX_LIMIT", 10_000)
+# How long a Basic user:password pair that signed someone in on the layer URLs is trusted without
+# checking the password again (QGIS sends it with every tile; see layers.auth). 0 checks every time.
+AMANAH_BASIC_AUTH_CACHE_SECONDS = env_int("AMANAH_BASIC_AUTH_CACHE_SECONDS", 300)
 # GeoJSON pages with a larger limit are streamed from a server-side cursor instead of built whole.
 AMANAH_OGC_STREAM_ABOVE = env_int("AMANAH_OGC_STREAM_ABOVE", 1_000)
 # Vector tiles: the deepest zoom served (22 is a few centimetres per pixel in Amman), and the zoom

@@ -111,3 +111,58 @@ def test_gdal_reads_the_staff_only_layer_with_basic_and_token(transactional_db, 
         check=False,
     )
     assert anonymous.returncode != 0
+
+
+@pytest.fixture
+def counted_password_checks(monkeypatch):
+    """How many times the layer sign-in really checked a password (the slow PBKDF2 step)."""
+    from layers import auth
+
+    auth.verified_basic_credentials.clear()
+    calls: list[str] = []
+    real = auth.authenticate
+
+    def counting(request, **credentials):
+        calls.append(credentials["username"])
+        return real(request, **credentials)
+
+    monkeypatch.setattr(auth, "authenticate", counting)
+    yield calls
+    auth.verified_basic_credentials.clear()
+
+
+def test_a_verified_basic_pair_is_not_hashed_again_for_every_tile(
+    client: Client, planner, counted_password_checks
+):
+    header = basic("planner-qgis", PASSWORD)
+    for _ in range(3):
+        assert client.get(ITEMS, HTTP_AUTHORIZATION=header).status_code == 200
+    assert counted_password_checks == ["planner-qgis"]
+
+
+def test_wrong_passwords_are_checked_every_time(client: Client, planner, counted_password_checks):
+    for _ in range(2):
+        assert client.get(ITEMS, HTTP_AUTHORIZATION=basic("planner-qgis", "wrong")).status_code == 401
+    assert counted_password_checks == ["planner-qgis", "planner-qgis"]
+
+
+def test_a_changed_password_or_disabled_account_ends_the_remembered_pair(
+    client: Client, planner, counted_password_checks
+):
+    header = basic("planner-qgis", PASSWORD)
+    assert client.get(ITEMS, HTTP_AUTHORIZATION=header).status_code == 200
+    planner.set_password("another-pass-5678")
+    planner.save()
+    assert client.get(ITEMS, HTTP_AUTHORIZATION=header).status_code == 401
+    assert client.get(ITEMS, HTTP_AUTHORIZATION=basic("planner-qgis", "another-pass-5678")).status_code == 200
+    planner.is_active = False
+    planner.save()
+    assert client.get(ITEMS, HTTP_AUTHORIZATION=basic("planner-qgis", "another-pass-5678")).status_code == 401
+
+
+def test_remembering_can_be_turned_off(client: Client, planner, counted_password_checks, settings):
+    settings.AMANAH_BASIC_AUTH_CACHE_SECONDS = 0
+    header = basic("planner-qgis", PASSWORD)
+    for _ in range(2):
+        assert client.get(ITEMS, HTTP_AUTHORIZATION=header).status_code == 200
+    assert counted_password_checks == ["planner-qgis", "planner-qgis"]
