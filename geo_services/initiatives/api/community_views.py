@@ -214,7 +214,11 @@ class ProposalListView(ProposalAPIView):
             OpenApiParameter("limit", OpenApiTypes.INT),
             OpenApiParameter("offset", OpenApiTypes.INT),
         ],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection")},
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"
+            )
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         params = request.query_params
