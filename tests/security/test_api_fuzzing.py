@@ -269,3 +269,27 @@ def test_a_server_error_is_reported(world: dict[str, Any], db: None, monkeypatch
     case = schema["/api/v1/districts/"]["GET"].Case()
     with pytest.raises(FailureGroup, match="Server error"):
         case.call_and_validate(checks=CHECKS)
+
+
+def test_the_schema_covers_every_open311_resource_in_both_formats() -> None:
+    paths = schema.raw_schema["paths"]
+    for resource in (
+        "discovery",
+        "services",
+        "services/{service_code}",
+        "requests",
+        "requests/{service_request_id}",
+        "tokens/{token}",
+    ):
+        for suffix in ("json", "xml"):
+            assert f"/open311/v2/{resource}.{suffix}" in paths, (resource, suffix)
+    assert set(paths["/open311/v2/requests.json"]) == {"get", "post"}
+
+
+def test_every_operation_documents_its_errors_in_one_shape() -> None:
+    for path, item in schema.raw_schema["paths"].items():
+        for method, operation in item.items():
+            errors = {status: r for status, r in operation["responses"].items() if status.startswith("4")}
+            assert errors, f"{method.upper()} {path} documents no error answer"
+            for status, response in errors.items():
+                assert response.get("content"), f"{method.upper()} {path} {status} has no body"
