@@ -121,7 +121,10 @@ class PartnerListView(InitiativeAPIView):
         params = request.query_params
         jurisdiction = _jurisdiction(params.get("jurisdiction"))
         district = params.get("district") or None
-        if district is not None and not selectors.has_district(jurisdiction.pk, district):
+        # No district code holds NUL (which PostgreSQL text cannot hold): it is an unknown one.
+        if district is not None and (
+            "\x00" in district or not selectors.has_district(jurisdiction.pk, district)
+        ):
             raise InvalidInput(
                 _("%(jurisdiction)s has no district %(codes)s.")
                 % {"jurisdiction": jurisdiction.code, "codes": district[:80]},
