@@ -38,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from geo_services.core.models import Jurisdiction
@@ -50,7 +51,13 @@ from geo_services.venues.ical import feed_token
 from geo_services.venues.models import Space
 
 EXAMPLES = int(os.environ.get("AMANAH_FUZZ_EXAMPLES", "10"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    unsupported_method,  # a method the schema does not list is a 405 with Allow
+]
 DOWNTOWN = Point(35.9393, 31.9516, srid=4326)  # al-madina, inside the demo districts
 OPEN311_KEY = "fuzzing-client-key"  # a test key, stored hashed like any other
 
