@@ -333,3 +333,14 @@ def test_a_nul_character_in_a_code_is_an_unknown_code(
     response = Client().get("/api/v1/partners/", query, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize("query", [{"from": "0001-01-01", "to": "0001-01-01"}, {"to": "9999-12-31"}])
+def test_indicator_dates_far_outside_any_data_are_refused(
+    world: dict[str, Any], db: None, query: dict[str, str]
+) -> None:
+    response = Client().get("/api/v1/indicators/", query, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "out_of_range"
+    assert "must be between 1900-01-01 and 2999-12-31" in error["message"]
