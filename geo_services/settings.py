@@ -303,7 +303,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "geo_services.core.api.schema.AmanahAutoSchema",
     "EXCEPTION_HANDLER": "geo_services.core.api.errors.api_exception_handler",
     # `format` is an ordinary parameter of our endpoints (json / geojson), not DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,
@@ -318,6 +318,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The Open311 GeoReport v2 endpoints are plain Django views: a hook adds them to the schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "geo_services.service_requests.open311.openapi.add_open311_paths",
+    ],
 }
 
 # --- Maps: Leaflet from django-leaflet's static files; the basemap URL is a setting ---------------

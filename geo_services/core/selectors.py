@@ -27,6 +27,9 @@ def default_jurisdiction() -> Jurisdiction | None:
 
 def jurisdiction_by_code(code: str) -> Jurisdiction:
     try:
+        # PostgreSQL text cannot hold NUL (the query would fail): no code has one, so it is unknown.
+        if "\x00" in code:
+            raise Jurisdiction.DoesNotExist
         # The boundary can hold thousands of vertices; callers that need it load it themselves.
         return Jurisdiction.objects.defer("boundary").get(code=code)
     except Jurisdiction.DoesNotExist:

@@ -18,6 +18,10 @@ from geo_services.indicators.selectors import INDICATOR_KEYS, DateRange, distric
 MAX_RANGE_DAYS = 3653
 # Without dates: the last twelve months, this month included.
 DEFAULT_MONTHS = 12
+# Dates a range may hold: far wider than any data, and far enough from year 1 and year 9999 that
+# turning local days into UTC instants cannot overflow.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
 
 
 def parse_jurisdiction(raw: str | None) -> Jurisdiction:
@@ -31,9 +35,22 @@ def parse_date(raw: str, *, name: str) -> date:
     """A calendar date written YYYY-MM-DD (nothing else: no time, no week dates)."""
     if _ISO_DATE.fullmatch(raw.strip()):
         try:
-            return date.fromisoformat(raw.strip())
+            value = date.fromisoformat(raw.strip())
         except ValueError:
             pass  # 2026-02-30: well formed but no such day
+        else:
+            if not EARLIEST_DATE <= value <= LATEST_DATE:
+                raise InvalidInput(
+                    _("%(name)s must be between %(first)s and %(last)s, not %(value)s.")
+                    % {
+                        "name": name,
+                        "first": EARLIEST_DATE.isoformat(),
+                        "last": LATEST_DATE.isoformat(),
+                        "value": value.isoformat(),
+                    },
+                    code="out_of_range",
+                )
+            return value
     raise InvalidInput(
         _("%(name)s must be a date written YYYY-MM-DD (for example 2026-01-31), not %(value)r.")
         % {"name": name, "value": raw[:30]},

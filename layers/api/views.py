@@ -135,7 +135,10 @@ _FEATURES_SCHEMA = extend_schema(
         ),
         OpenApiParameter("offset", OpenApiTypes.INT, description="Features skipped, for the next pages."),
     ],
-    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"), **_ERRORS},
+    responses={
+        (200, GEOJSON): OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"),
+        **_ERRORS,
+    },
 )
 
 
@@ -151,7 +154,7 @@ class LayerFeaturesView(LayersAPIView):
         summary="Features of a layer matching a selection (parameters as a JSON object)",
         request=OpenApiTypes.OBJECT,
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"),
+            (200, GEOJSON): OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"),
             **_ERRORS,
         },
     )

@@ -123,7 +123,10 @@ class PartnerListView(InitiativeAPIView):
         params = request.query_params
         jurisdiction = _jurisdiction(params.get("jurisdiction"))
         district = params.get("district") or None
-        if district is not None and not selectors.has_district(jurisdiction.pk, district):
+        # No district code holds NUL (which PostgreSQL text cannot hold): it is an unknown one.
+        if district is not None and (
+            "\x00" in district or not selectors.has_district(jurisdiction.pk, district)
+        ):
             raise InvalidInput(
                 _("%(jurisdiction)s has no district %(codes)s.")
                 % {"jurisdiction": jurisdiction.code, "codes": district[:80]},
@@ -216,7 +219,11 @@ class ProposalListView(ProposalAPIView):
             OpenApiParameter("limit", OpenApiTypes.INT),
             OpenApiParameter("offset", OpenApiTypes.INT),
         ],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection")},
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"
+            )
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         params = request.query_params

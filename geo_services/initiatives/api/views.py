@@ -129,7 +129,11 @@ class InitiativeListView(InitiativeAPIView):
     @extend_schema(
         operation_id="initiative_list",
         parameters=_LIST_PARAMETERS,
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection")},
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"
+            )
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         params = request.query_params

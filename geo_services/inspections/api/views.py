@@ -23,6 +23,7 @@ from geo_services.core import selectors as core_selectors
 from geo_services.core.api.parsers import JSONBodyParser
 from geo_services.core.api.parsing import parse_bool, parse_int, parse_list
 from geo_services.core.api.permissions import IsDispatcherOrAdmin, IsStaff
+from geo_services.core.api.schema import LIST_OF_OBJECTS
 from geo_services.core.api.views import JSONOnly
 from geo_services.core.errors import InvalidInput, NotFound
 from geo_services.core.models import Jurisdiction
@@ -77,7 +78,9 @@ class JobsView(InspectionsAPIView):
         return [IsDispatcherOrAdmin()] if self.request.method == "POST" else [IsStaff()]
 
     @extend_schema(
-        operation_id="inspection_jobs", parameters=_JOB_FILTERS, responses={200: OpenApiTypes.OBJECT}
+        operation_id="inspection_jobs",
+        parameters=_JOB_FILTERS,
+        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> HttpResponse:
         params = request.query_params
@@ -193,7 +196,7 @@ class TemplatesView(InspectionsAPIView):
 
     permission_classes = [IsStaff]
 
-    @extend_schema(operation_id="inspection_templates", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="inspection_templates", responses={200: LIST_OF_OBJECTS})
     def get(self, request: Request) -> Response:
         versions = selectors.latest_versions(request.user)
         prefetch_related_objects(versions, "items")

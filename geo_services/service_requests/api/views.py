@@ -7,13 +7,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo_services.core.api.parsing import body_object, parse_bool, parse_int, parse_list, text
 from geo_services.core.api.permissions import IsDispatcherOrAdmin, IsStaff
+from geo_services.core.api.schema import LIST_OF_OBJECTS
 from geo_services.core.errors import InvalidInput, NotFound
 from geo_services.core.roles import Role
 from geo_services.service_requests import selectors, services
@@ -81,7 +82,14 @@ class RequestQueueView(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
-        operation_id="request_queue", parameters=_QUEUE_PARAMETERS, responses={200: OpenApiTypes.OBJECT}
+        operation_id="request_queue",
+        parameters=_QUEUE_PARAMETERS,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="`count` and `results` (format=json)"),
+            (200, "application/geo+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection (format=geojson)"
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -178,7 +186,7 @@ class InspectorListView(APIView):
 
     permission_classes = [IsDispatcherOrAdmin]
 
-    @extend_schema(operation_id="inspector_list", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="inspector_list", responses={200: LIST_OF_OBJECTS})
     def get(self, request: Request) -> Response:
         inspectors = get_user_model().objects.filter(groups__name=Role.INSPECTOR.value, is_active=True)
         member = selectors.staff_member(request.user)

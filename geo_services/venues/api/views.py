@@ -113,7 +113,11 @@ class VenueListView(VenueAPIView):
     @extend_schema(
         operation_id="venue_list",
         parameters=_VENUE_LIST_PARAMETERS,
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection")},
+        responses={
+            (200, "application/geo+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="GeoJSON FeatureCollection"
+            )
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         params = request.query_params
@@ -344,7 +348,7 @@ class BookingICalendarView(VenueAPIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="booking_ics", responses={200: _ICS_RESPONSE})
+    @extend_schema(operation_id="booking_ics", responses={(200, "text/calendar"): _ICS_RESPONSE})
     def get(self, request: Request, booking_id: int) -> HttpResponse:
         booking = selectors.booking_visible_to(request.user, booking_id)
         if booking is None:
@@ -361,7 +365,7 @@ class BookingFeedView(VenueAPIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []  # calendar applications cannot sign in; the token decides
 
-    @extend_schema(operation_id="booking_feed", responses={200: _ICS_RESPONSE})
+    @extend_schema(operation_id="booking_feed", responses={(200, "text/calendar"): _ICS_RESPONSE})
     def get(self, request: Request, token: str) -> HttpResponse:
         user_id = ical.user_id_for_feed_token(token)
         if user_id is None or not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
