@@ -128,6 +128,8 @@ def rate_limited(group: str) -> Callable[[View], View]:
             enforce_rate_limit(request, group)
             return view(*args, **kwargs)
 
+        # Read by the OpenAPI schema (core.api.schema), which then documents the 429.
+        wrapper.rate_limit_group = group  # type: ignore[attr-defined]
         return cast(View, wrapper)
 
     return decorator

@@ -27,6 +27,8 @@ ERROR_DESCRIPTIONS = {
     "409": "The change conflicts with the object's current state (taken, already decided, …).",
     "413": "The request body, form or file is larger than the limits allow.",
     "415": "The request body's Content-Type is not one this operation reads.",
+    "429": "Too many of these requests from this person or address (or too many failed sign-ins); "
+    "wait the seconds in the Retry-After header.",
 }
 
 
@@ -50,6 +52,9 @@ class AmanahAutoSchema(AutoSchema):
             statuses.append("404")
         if self.method in _UNSAFE:
             statuses += ["409", "413", "415"]
+        handler = getattr(self.view, self.method.lower(), None)
+        if getattr(handler, "rate_limit_group", None):
+            statuses.append("429")
         return statuses
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:

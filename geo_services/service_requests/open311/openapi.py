@@ -204,6 +204,7 @@ _ERROR_STATUSES = {
     "403": "api_key missing, wrong, withdrawn or of another jurisdiction.",
     "404": "Unknown jurisdiction_id, service_code, request id or token.",
     "413": "A photo or form over the limits (a body over AMANAH_MAX_REQUEST_BYTES: project format).",
+    "429": "Too many reports from this address or account lately; wait the seconds in Retry-After.",
 }
 
 
@@ -298,7 +299,7 @@ def open311_paths() -> dict[str, dict[str, Any]]:
                 operation_id="open311_submit",
                 summary="Submit a report (holders of an api_key).",
                 document=CREATED,
-                errors=("400", "403", "404", "413"),
+                errors=("400", "403", "404", "413", "429"),
                 parameters=[],
                 body=True,
             ),
