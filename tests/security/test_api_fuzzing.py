@@ -320,19 +320,15 @@ def test_every_operation_documents_its_errors_in_one_shape() -> None:
 # --- What the fuzzer found, pinned ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("query", "code"),
-    [
-        ({"jurisdiction": "amman\x00"}, "unknown_jurisdiction"),
-        ({"district": "al-madina\x00"}, "unknown_district"),
-    ],
-)
-def test_a_nul_character_in_a_code_is_an_unknown_code(
-    world: dict[str, Any], db: None, query: dict[str, str], code: str
+@pytest.mark.parametrize("query", [{"jurisdiction": "amman\x00"}, {"district": "al-madina\x00"}])
+def test_a_nul_character_in_a_code_is_refused_not_a_database_error(
+    world: dict[str, Any], db: None, query: dict[str, str]
 ) -> None:
+    # Refused at the edge (core.middleware.TextInputMiddleware) before any filter reaches PostgreSQL,
+    # which cannot hold NUL in text; it was a 500 in the partners list.
     response = Client().get("/api/v1/partners/", query, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
-    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["code"] == "invalid_character"
 
 
 @pytest.mark.parametrize("query", [{"from": "0001-01-01", "to": "0001-01-01"}, {"to": "9999-12-31"}])

@@ -88,4 +88,4 @@ def test_declared_photos_that_are_not_photos_are_refused(as_user, inspector, mak
     assert InspectionPhoto.objects.filter(received_at__isnull=False).count() == 1
 
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]

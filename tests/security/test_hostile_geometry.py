@@ -25,6 +25,8 @@ from tests.initiatives.factories import City, make_city
 from tests.security.hostile import many_vertices_ring, raw_json, square, table_counts
 from tests.service_requests import new_key
 
+pytestmark = pytest.mark.usefixtures("no_rate_limits")
+
 # A valid place inside the test city's west district (46.6-46.7 E, 24.6-24.7 N).
 LON, LAT = 46.62, 24.62
 RING = square(LON, LAT)["coordinates"][0]

@@ -21,6 +21,8 @@ from geo_services.core.models import Jurisdiction
 from tests.factories import UserFactory, make_staff
 from tests.security.hostile import table_counts
 
+pytestmark = pytest.mark.usefixtures("no_rate_limits")
+
 # Odd but harmless text: an answer of 2xx (nothing found) or 4xx (a message) is right, 5xx never.
 ODD = [
     "'; DROP TABLE core_district; --",

@@ -30,6 +30,8 @@ from tests.initiatives.factories import InitiativeFactory, box
 from tests.security.hostile import table_counts
 from tests.service_requests import new_key
 
+pytestmark = pytest.mark.usefixtures("no_rate_limits")
+
 DOWNTOWN = {"lat": "31.9516", "long": "35.9393"}
 
 
